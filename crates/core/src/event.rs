@@ -1,0 +1,66 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::id::{EventId, InterviewId};
+
+/// A normalized change to an interview. One vendor change yields one event, however it
+/// reached the gateway (webhook, poll, sync).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    pub id: EventId,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub created_at: DateTime<Utc>,
+    pub interview_id: InterviewId,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum EventType {
+    #[serde(rename = "interview.invited")]
+    Invited,
+    #[serde(rename = "interview.started")]
+    Started,
+    #[serde(rename = "interview.completed")]
+    Completed,
+    #[serde(rename = "interview.result_ready")]
+    ResultReady,
+    #[serde(rename = "interview.status_changed")]
+    StatusChanged,
+    #[serde(rename = "interview.errored")]
+    Errored,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 6] = [
+        Self::Invited,
+        Self::Started,
+        Self::Completed,
+        Self::ResultReady,
+        Self::StatusChanged,
+        Self::Errored,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invited => "interview.invited",
+            Self::Started => "interview.started",
+            Self::Completed => "interview.completed",
+            Self::ResultReady => "interview.result_ready",
+            Self::StatusChanged => "interview.status_changed",
+            Self::Errored => "interview.errored",
+        }
+    }
+}
+
+impl std::str::FromStr for EventType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| format!("unknown event type `{s}`"))
+    }
+}
