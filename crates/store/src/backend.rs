@@ -1,0 +1,160 @@
+//! The two backends and the macro that gives both one implementation body.
+//!
+//! Every concern module writes its queries once inside `for_each_backend!`, which compiles
+//! them twice: against `PgStore` (sqlx Postgres) and `SqliteStore` (sqlx SQLite). The SQL
+//! text is shared because both dialects accept `$N` parameters, `ON CONFLICT`, and
+//! `RETURNING`.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::error::{StoreError, StoreResult};
+
+pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Postgres,
+    Sqlite,
+}
+
+impl BackendKind {
+    /// Chosen by the database URL's scheme.
+    pub fn of_url(url: &str) -> StoreResult<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else {
+            Err(StoreError::Internal(
+                "database.url must start with postgres://, postgresql:// or sqlite:".into(),
+            ))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str, settings: PoolSettings) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Internal(format!("invalid Postgres URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// A transaction that will write.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pub(crate) pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str, settings: PoolSettings) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Internal(format!("invalid SQLite URL: {e}")))?
+            .create_if_missing(true)
+            // WAL lets readers proceed while one writer commits; NORMAL sync is durable
+            // across process crashes, which is what a single-node default needs.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        if let Some(dir) = Path::new(options.get_filename()).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Internal(format!(
+                        "cannot create the SQLite directory {}: {e}",
+                        dir.display()
+                    ))
+                })?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// A transaction that will write. SQLite cannot upgrade a read transaction to a write
+    /// one while another writer holds the lock (it fails at once with "database is locked",
+    /// ignoring the busy timeout), so writers take the write lock up front and queue.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// Compile the enclosed items once per backend. Inside, `Backend` is the store type and
+/// `Db` its sqlx database.
+macro_rules! for_each_backend {
+    ($($body:tt)*) => {
+        mod postgres_impl {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused)]
+            type Backend = $crate::backend::PgStore;
+            #[allow(unused)]
+            type Db = sqlx::Postgres;
+            $($body)*
+        }
+        mod sqlite_impl {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused)]
+            type Backend = $crate::backend::SqliteStore;
+            #[allow(unused)]
+            type Db = sqlx::Sqlite;
+            $($body)*
+        }
+    };
+}
+pub(crate) use for_each_backend;

@@ -1,0 +1,222 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gateway_core::candidate::normalize_email;
+use gateway_core::{Candidate, CandidateId, CandidateInput, WorkspaceId};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::backend::for_each_backend;
+use crate::error::{StoreError, StoreResult};
+use crate::page::{push_keyset, Page, PageRequest};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CandidateFilter {
+    pub email: Option<String>,
+    pub external_id: Option<String>,
+}
+
+#[async_trait]
+pub trait CandidateStore: Send + Sync {
+    /// Find the person and refresh the fields given, or create them.
+    ///
+    /// With an `external_id`, the candidate with that id is the match; failing that, one
+    /// with the same email and no external id adopts it. Without one, the newest candidate
+    /// with that email is the match. Given fields overwrite, absent ones are kept.
+    async fn upsert_candidate(
+        &self,
+        ws: WorkspaceId,
+        input: &CandidateInput,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Candidate>;
+    async fn get_candidate(
+        &self,
+        ws: WorkspaceId,
+        id: CandidateId,
+    ) -> StoreResult<Option<Candidate>>;
+    async fn list_candidates(
+        &self,
+        ws: WorkspaceId,
+        filter: &CandidateFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Candidate>>;
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CandidateRow {
+    pub id: Uuid,
+    pub email: String,
+    pub name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub external_id: Option<String>,
+    pub resume_url: Option<String>,
+    pub metadata: Json<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CandidateRow> for Candidate {
+    fn from(r: CandidateRow) -> Self {
+        Candidate {
+            id: CandidateId::from_uuid(r.id),
+            email: r.email,
+            name: r.name,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            phone: r.phone,
+            external_id: r.external_id,
+            resume_url: r.resume_url,
+            metadata: r.metadata.0,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, email, name, first_name, last_name, phone, external_id, resume_url, \
+     metadata, created_at, updated_at";
+
+for_each_backend! {
+    impl Backend {
+        async fn try_upsert_candidate(
+            &self,
+            ws: WorkspaceId,
+            input: &CandidateInput,
+            at: DateTime<Utc>,
+        ) -> StoreResult<Candidate> {
+            let email = normalize_email(&input.email);
+            let mut tx = self.begin_write().await?;
+            let mut existing: Option<(Uuid,)> = None;
+            if let Some(ext) = &input.external_id {
+                existing = sqlx::query_as(
+                    "SELECT id FROM candidates WHERE workspace_id = $1 AND external_id = $2",
+                )
+                .bind(ws.as_uuid())
+                .bind(ext)
+                .fetch_optional(&mut *tx)
+                .await?;
+            }
+            if existing.is_none() {
+                // Prefer a candidate without an external id: with one given, only such a
+                // candidate may adopt it.
+                let only_unclaimed = if input.external_id.is_some() { " AND external_id IS NULL" } else { "" };
+                let sql = format!(
+                    "SELECT id FROM candidates WHERE workspace_id = $1 AND email = $2{only_unclaimed}
+                     ORDER BY (external_id IS NULL) DESC, id DESC LIMIT 1"
+                );
+                existing = sqlx::query_as(&sql)
+                    .bind(ws.as_uuid())
+                    .bind(&email)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            }
+            let name = input.display_name();
+            let metadata = input.metadata.as_ref().map(Json);
+            let row: CandidateRow = match existing {
+                Some((id,)) => {
+                    let sql = format!(
+                        "UPDATE candidates SET
+                             email = $3,
+                             name = COALESCE($4, name),
+                             first_name = COALESCE($5, first_name),
+                             last_name = COALESCE($6, last_name),
+                             phone = COALESCE($7, phone),
+                             external_id = COALESCE($8, external_id),
+                             resume_url = COALESCE($9, resume_url),
+                             metadata = COALESCE($10, metadata),
+                             updated_at = $11
+                         WHERE workspace_id = $1 AND id = $2
+                         RETURNING {COLUMNS}"
+                    );
+                    sqlx::query_as(&sql)
+                        .bind(ws.as_uuid())
+                        .bind(id)
+                        .bind(&email)
+                        .bind(&name)
+                        .bind(&input.first_name)
+                        .bind(&input.last_name)
+                        .bind(&input.phone)
+                        .bind(&input.external_id)
+                        .bind(&input.resume_url)
+                        .bind(metadata)
+                        .bind(at)
+                        .fetch_one(&mut *tx)
+                        .await?
+                }
+                None => {
+                    let sql = format!(
+                        "INSERT INTO candidates (id, workspace_id, email, name, first_name, last_name,
+                             phone, external_id, resume_url, metadata, created_at, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+                         RETURNING {COLUMNS}"
+                    );
+                    sqlx::query_as(&sql)
+                        .bind(CandidateId::new().as_uuid())
+                        .bind(ws.as_uuid())
+                        .bind(&email)
+                        .bind(&name)
+                        .bind(&input.first_name)
+                        .bind(&input.last_name)
+                        .bind(&input.phone)
+                        .bind(&input.external_id)
+                        .bind(&input.resume_url)
+                        .bind(metadata.unwrap_or(Json(&serde_json::Value::Object(Default::default()))))
+                        .bind(at)
+                        .fetch_one(&mut *tx)
+                        .await?
+                }
+            };
+            tx.commit().await?;
+            Ok(row.into())
+        }
+    }
+
+    #[async_trait]
+    impl CandidateStore for Backend {
+        async fn upsert_candidate(
+            &self,
+            ws: WorkspaceId,
+            input: &CandidateInput,
+            at: DateTime<Utc>,
+        ) -> StoreResult<Candidate> {
+            // Two requests creating the same new person race to the insert; the loser hits
+            // the unique index and, on its second try, finds the winner's row.
+            match self.try_upsert_candidate(ws, input, at).await {
+                Err(StoreError::Conflict(_)) => self.try_upsert_candidate(ws, input, at).await,
+                other => other,
+            }
+        }
+
+        async fn get_candidate(&self, ws: WorkspaceId, id: CandidateId) -> StoreResult<Option<Candidate>> {
+            let sql = format!("SELECT {COLUMNS} FROM candidates WHERE workspace_id = $1 AND id = $2");
+            let row: Option<CandidateRow> = sqlx::query_as(&sql)
+                .bind(ws.as_uuid())
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(row.map(Into::into))
+        }
+
+        async fn list_candidates(
+            &self,
+            ws: WorkspaceId,
+            filter: &CandidateFilter,
+            page: PageRequest,
+        ) -> StoreResult<Page<Candidate>> {
+            let mut qb = sqlx::QueryBuilder::<Db>::new(format!(
+                "SELECT {COLUMNS} FROM candidates WHERE workspace_id = "
+            ));
+            qb.push_bind(ws.as_uuid());
+            if let Some(email) = &filter.email {
+                qb.push(" AND email = ").push_bind(normalize_email(email));
+            }
+            if let Some(ext) = &filter.external_id {
+                qb.push(" AND external_id = ").push_bind(ext.clone());
+            }
+            push_keyset(&mut qb, "id", page);
+            let rows: Vec<CandidateRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+            Ok(Page::from_overfetch(rows, page, |r| r.id).map(Into::into))
+        }
+    }
+}

@@ -1,0 +1,301 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gateway_core::{
+    Candidate, CandidateId, ConnectionId, Interview, InterviewId, InterviewResult, InterviewStatus,
+    Outcome, ProviderRefs, TemplateId, WorkspaceId,
+};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::backend::for_each_backend;
+use crate::error::{StoreError, StoreResult};
+use crate::page::{push_keyset, Page, PageRequest};
+
+/// A new interview row, written before the vendor is called so it is never lost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInterview {
+    pub id: InterviewId,
+    pub template_id: TemplateId,
+    pub connection_id: ConnectionId,
+    pub candidate_id: CandidateId,
+    pub provider: String,
+    pub status: InterviewStatus,
+    /// What the invitation asked for (message, delay…), kept to retry or reconcile it.
+    pub invite_options: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The interview as the vendor last described it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VendorState {
+    pub status: InterviewStatus,
+    pub outcome: Option<Outcome>,
+    pub interview_url: Option<String>,
+    pub provider_refs: ProviderRefs,
+    pub result: Option<InterviewResult>,
+    pub error: Option<String>,
+    pub remote_data: serde_json::Value,
+    pub synced_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct InterviewFilter {
+    pub template_id: Option<TemplateId>,
+    pub candidate_id: Option<CandidateId>,
+    pub status: Option<InterviewStatus>,
+    pub updated_after: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+pub trait InterviewStore: Send + Sync {
+    /// Insert all rows or none.
+    async fn insert_interviews(&self, ws: WorkspaceId, rows: &[NewInterview]) -> StoreResult<()>;
+    async fn get_interview(
+        &self,
+        ws: WorkspaceId,
+        id: InterviewId,
+    ) -> StoreResult<Option<Interview>>;
+    async fn list_interviews(
+        &self,
+        ws: WorkspaceId,
+        filter: &InterviewFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Interview>>;
+    /// Write what the vendor reported and map each of `provider_refs` to this interview, in
+    /// one transaction. A vendor id already mapped to another interview is a `Conflict`.
+    async fn save_vendor_state(
+        &self,
+        ws: WorkspaceId,
+        id: InterviewId,
+        state: &VendorState,
+    ) -> StoreResult<Option<Interview>>;
+    /// Remove an interview the vendor never accepted. Only `pending` interviews go; `false`
+    /// when there was none.
+    async fn delete_pending_interview(&self, ws: WorkspaceId, id: InterviewId)
+        -> StoreResult<bool>;
+}
+
+#[derive(sqlx::FromRow)]
+struct InterviewRow {
+    id: Uuid,
+    template_id: Uuid,
+    connection_id: Uuid,
+    provider: String,
+    status: String,
+    outcome: Option<String>,
+    interview_url: Option<String>,
+    provider_refs: Json<ProviderRefs>,
+    result: Option<Json<InterviewResult>>,
+    error: Option<String>,
+    remote_data: Json<serde_json::Value>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    last_synced_at: Option<DateTime<Utc>>,
+    c_id: Uuid,
+    c_email: String,
+    c_name: Option<String>,
+    c_first_name: Option<String>,
+    c_last_name: Option<String>,
+    c_phone: Option<String>,
+    c_external_id: Option<String>,
+    c_resume_url: Option<String>,
+    c_metadata: Json<serde_json::Value>,
+    c_created_at: DateTime<Utc>,
+    c_updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<InterviewRow> for Interview {
+    type Error = StoreError;
+    fn try_from(r: InterviewRow) -> StoreResult<Self> {
+        Ok(Interview {
+            id: InterviewId::from_uuid(r.id),
+            template_id: TemplateId::from_uuid(r.template_id),
+            connection_id: ConnectionId::from_uuid(r.connection_id),
+            provider: r.provider,
+            candidate: Candidate {
+                id: CandidateId::from_uuid(r.c_id),
+                email: r.c_email,
+                name: r.c_name,
+                first_name: r.c_first_name,
+                last_name: r.c_last_name,
+                phone: r.c_phone,
+                external_id: r.c_external_id,
+                resume_url: r.c_resume_url,
+                metadata: r.c_metadata.0,
+                created_at: r.c_created_at,
+                updated_at: r.c_updated_at,
+            },
+            status: r.status.parse().map_err(StoreError::Corrupt)?,
+            outcome: r
+                .outcome
+                .map(|o| o.parse())
+                .transpose()
+                .map_err(StoreError::Corrupt)?,
+            interview_url: r.interview_url,
+            provider_refs: r.provider_refs.0,
+            result: r.result.map(|j| j.0),
+            error: r.error,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            last_synced_at: r.last_synced_at,
+            remote_data: r.remote_data.0,
+        })
+    }
+}
+
+const SELECT: &str = "SELECT i.id, i.template_id, i.connection_id, i.provider, i.status, i.outcome, \
+     i.interview_url, i.provider_refs, i.result, i.error, i.remote_data, i.created_at, i.updated_at, \
+     i.last_synced_at, c.id AS c_id, c.email AS c_email, c.name AS c_name, \
+     c.first_name AS c_first_name, c.last_name AS c_last_name, c.phone AS c_phone, \
+     c.external_id AS c_external_id, c.resume_url AS c_resume_url, c.metadata AS c_metadata, \
+     c.created_at AS c_created_at, c.updated_at AS c_updated_at \
+     FROM interviews i JOIN candidates c ON c.id = i.candidate_id";
+
+for_each_backend! {
+    #[async_trait]
+    impl InterviewStore for Backend {
+        async fn insert_interviews(&self, ws: WorkspaceId, rows: &[NewInterview]) -> StoreResult<()> {
+            let mut tx = self.begin_write().await?;
+            for n in rows {
+                // Template, connection and candidate must all be this workspace's.
+                let done = sqlx::query(
+                    "INSERT INTO interviews (id, workspace_id, template_id, connection_id, candidate_id,
+                         provider, status, invite_options, created_at, updated_at)
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9
+                     WHERE EXISTS (SELECT 1 FROM templates WHERE id = $3 AND workspace_id = $2 AND connection_id = $4)
+                       AND EXISTS (SELECT 1 FROM candidates WHERE id = $5 AND workspace_id = $2)",
+                )
+                .bind(n.id.as_uuid())
+                .bind(ws.as_uuid())
+                .bind(n.template_id.as_uuid())
+                .bind(n.connection_id.as_uuid())
+                .bind(n.candidate_id.as_uuid())
+                .bind(&n.provider)
+                .bind(n.status.as_str())
+                .bind(Json(&n.invite_options))
+                .bind(n.created_at)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict(
+                        "template or candidate does not exist in this workspace".into(),
+                    ));
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+
+        async fn get_interview(&self, ws: WorkspaceId, id: InterviewId) -> StoreResult<Option<Interview>> {
+            let sql = format!("{SELECT} WHERE i.workspace_id = $1 AND i.id = $2");
+            let row: Option<InterviewRow> = sqlx::query_as(&sql)
+                .bind(ws.as_uuid())
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?;
+            row.map(TryInto::try_into).transpose()
+        }
+
+        async fn list_interviews(
+            &self,
+            ws: WorkspaceId,
+            f: &InterviewFilter,
+            page: PageRequest,
+        ) -> StoreResult<Page<Interview>> {
+            let mut qb = sqlx::QueryBuilder::<Db>::new(SELECT);
+            qb.push(" WHERE i.workspace_id = ").push_bind(ws.as_uuid());
+            if let Some(t) = f.template_id {
+                qb.push(" AND i.template_id = ").push_bind(t.as_uuid());
+            }
+            if let Some(c) = f.candidate_id {
+                qb.push(" AND i.candidate_id = ").push_bind(c.as_uuid());
+            }
+            if let Some(s) = f.status {
+                qb.push(" AND i.status = ").push_bind(s.as_str());
+            }
+            if let Some(u) = f.updated_after {
+                qb.push(" AND i.updated_at > ").push_bind(u);
+            }
+            push_keyset(&mut qb, "i.id", page);
+            let rows: Vec<InterviewRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+            let page = Page::from_overfetch(rows, page, |r| r.id);
+            let items = page.items.into_iter().map(Interview::try_from).collect::<StoreResult<_>>()?;
+            Ok(Page { items, next_after: page.next_after })
+        }
+
+        async fn save_vendor_state(
+            &self,
+            ws: WorkspaceId,
+            id: InterviewId,
+            s: &VendorState,
+        ) -> StoreResult<Option<Interview>> {
+            let mut tx = self.begin_write().await?;
+            let row: Option<(Uuid,)> = sqlx::query_as(
+                "UPDATE interviews SET status = $3, outcome = $4, interview_url = $5,
+                     provider_refs = $6, result = $7, error = $8, remote_data = $9,
+                     updated_at = $10, last_synced_at = $10
+                 WHERE workspace_id = $1 AND id = $2
+                 RETURNING connection_id",
+            )
+            .bind(ws.as_uuid())
+            .bind(id.as_uuid())
+            .bind(s.status.as_str())
+            .bind(s.outcome.map(Outcome::as_str))
+            .bind(&s.interview_url)
+            .bind(Json(&s.provider_refs))
+            .bind(s.result.as_ref().map(Json))
+            .bind(&s.error)
+            .bind(Json(&s.remote_data))
+            .bind(s.synced_at)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((connection_id,)) = row else {
+                return Ok(None);
+            };
+            for (kind, vendor_id) in &s.provider_refs {
+                sqlx::query(
+                    "INSERT INTO provider_mappings (connection_id, kind, vendor_id, workspace_id,
+                         resource_type, resource_id, created_at)
+                     VALUES ($1, $2, $3, $4, 'interview', $5, $6)
+                     ON CONFLICT (connection_id, kind, vendor_id) DO NOTHING",
+                )
+                .bind(connection_id)
+                .bind(kind)
+                .bind(vendor_id)
+                .bind(ws.as_uuid())
+                .bind(id.as_uuid())
+                .bind(s.synced_at)
+                .execute(&mut *tx)
+                .await?;
+                let (owner,): (Uuid,) = sqlx::query_as(
+                    "SELECT resource_id FROM provider_mappings
+                     WHERE connection_id = $1 AND kind = $2 AND vendor_id = $3",
+                )
+                .bind(connection_id)
+                .bind(kind)
+                .bind(vendor_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if owner != id.as_uuid() {
+                    return Err(StoreError::Conflict(format!(
+                        "vendor {kind} `{vendor_id}` already belongs to {}",
+                        InterviewId::from_uuid(owner)
+                    )));
+                }
+            }
+            tx.commit().await?;
+            self.get_interview(ws, id).await
+        }
+
+        async fn delete_pending_interview(&self, ws: WorkspaceId, id: InterviewId) -> StoreResult<bool> {
+            let done = sqlx::query(
+                "DELETE FROM interviews WHERE workspace_id = $1 AND id = $2 AND status = 'pending'",
+            )
+            .bind(ws.as_uuid())
+            .bind(id.as_uuid())
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Persistence. One narrow trait per concern, each implemented for Postgres (production)
+//! and SQLite (the zero-setup default) from a single body of SQL (see `backend`).
+//!
+//! Every query on tenant data takes the workspace id. The few that cannot — authentication
+//! by key, inbound webhooks by connection — say so and return the workspace they found.
+
+mod backend;
+pub mod error;
+pub mod page;
+
+pub mod api_keys;
+pub mod candidates;
+pub mod connections;
+pub mod gateway_secrets;
+pub mod health;
+pub mod idempotency;
+pub mod interviews;
+pub mod mappings;
+pub mod templates;
+pub mod workspaces;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::sync::Arc;
+
+pub use api_keys::{ApiKeyStore, KeyCredential};
+pub use backend::{BackendKind, PgStore, PoolSettings, SqliteStore};
+pub use candidates::{CandidateFilter, CandidateStore};
+pub use connections::{ConnectionStore, ConnectionUpdate, StoredConnection};
+pub use error::{StoreError, StoreResult};
+pub use gateway_secrets::GatewaySecretStore;
+pub use health::HealthStore;
+pub use idempotency::{IdempotencyBegin, IdempotencyStore, IdempotencyTimes};
+pub use interviews::{InterviewFilter, InterviewStore, NewInterview, VendorState};
+pub use mappings::{Mapping, MappingStore};
+pub use page::{Page, PageRequest};
+pub use templates::{TemplateFilter, TemplateStore, Upserted};
+pub use workspaces::WorkspaceStore;
+
+/// Everything the server needs from persistence.
+pub trait Store:
+    WorkspaceStore
+    + ApiKeyStore
+    + GatewaySecretStore
+    + ConnectionStore
+    + TemplateStore
+    + CandidateStore
+    + InterviewStore
+    + MappingStore
+    + IdempotencyStore
+    + HealthStore
+{
+    fn backend(&self) -> BackendKind;
+}
+
+impl Store for PgStore {
+    fn backend(&self) -> BackendKind {
+        BackendKind::Postgres
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> BackendKind {
+        BackendKind::Sqlite
+    }
+}
+
+/// Connect to the database the URL names (`postgres://…` or `sqlite:…`).
+pub async fn connect(url: &str, settings: PoolSettings) -> StoreResult<Arc<dyn Store>> {
+    Ok(match BackendKind::of_url(url)? {
+        BackendKind::Postgres => Arc::new(PgStore::connect(url, settings).await?),
+        BackendKind::Sqlite => Arc::new(SqliteStore::connect(url, settings).await?),
+    })
+}

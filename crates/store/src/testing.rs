@@ -1,0 +1,73 @@
+//! Fresh, isolated databases for tests: each call gets its own Postgres schema or SQLite
+//! file, so tests run in parallel without seeing each other's rows.
+
+use std::sync::Arc;
+
+use rand::Rng;
+
+use crate::{connect, PoolSettings, Store, StoreResult};
+
+/// Where the Postgres tests run: `TEST_DATABASE_URL`, else the local `test` database.
+pub fn postgres_base_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// A migrated database and the URL that reaches it (for spawning gateway processes).
+pub struct TestDatabase {
+    pub url: String,
+    pub store: Arc<dyn Store>,
+}
+
+fn unique_suffix() -> String {
+    let n: u64 = rand::thread_rng().gen();
+    format!("{n:016x}")
+}
+
+/// A new schema in the test database; the URL's `search_path` points at it.
+pub async fn postgres() -> StoreResult<TestDatabase> {
+    let base = postgres_base_url();
+    let schema = format!("t_{}", unique_suffix());
+    let pg = crate::PgStore::connect(
+        &base,
+        PoolSettings {
+            max_connections: 1,
+            ..Default::default()
+        },
+    )
+    .await?;
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(pg.pool())
+        .await?;
+    pg.pool().close().await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let store = connect(
+        &url,
+        PoolSettings {
+            max_connections: 5,
+            ..Default::default()
+        },
+    )
+    .await?;
+    store.migrate().await?;
+    Ok(TestDatabase { url, store })
+}
+
+/// A new SQLite file in the system temp directory.
+pub async fn sqlite() -> StoreResult<TestDatabase> {
+    let path = std::env::temp_dir()
+        .join("interview-gateway-tests")
+        .join(format!("{}.db", unique_suffix()));
+    let url = format!("sqlite://{}", path.display());
+    let store = connect(
+        &url,
+        PoolSettings {
+            max_connections: 5,
+            ..Default::default()
+        },
+    )
+    .await?;
+    store.migrate().await?;
+    Ok(TestDatabase { url, store })
+}
