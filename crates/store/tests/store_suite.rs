@@ -726,7 +726,9 @@ async fn vendor_state_writes_mappings(s: S) {
         .await
         .unwrap();
     let row = pending(&t, alex.id);
-    s.insert_interviews(ws, std::slice::from_ref(&row)).await.unwrap();
+    s.insert_interviews(ws, std::slice::from_ref(&row))
+        .await
+        .unwrap();
     let mut state = vendor_state(&[("interview_id", "int_1"), ("ingestion_id", "ing_9")]);
     state.result = Some(InterviewResult {
         score: Score::new(4.0, 5.0),

@@ -1,0 +1,184 @@
+//! Assembling and running the gateway.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::{Json, Router};
+use gateway_store::{PoolSettings, Store};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::auth::{middleware::require_api_key, Authenticator, KeyHasher};
+use crate::config::Config;
+use crate::crypto::MasterKey;
+use crate::error::ApiError;
+use crate::request_context::{request_context, RequestLimits};
+use crate::server_secrets;
+use crate::state::{AppState, StateInner};
+
+pub struct Gateway {
+    state: AppState,
+}
+
+impl Gateway {
+    /// Connect to the configured database, migrate it when configured to, and load secrets.
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        let store = gateway_store::connect(
+            config.database.url.expose(),
+            PoolSettings {
+                max_connections: config.database.max_connections,
+                acquire_timeout: Duration::from_secs(config.database.acquire_timeout_secs),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database (database.url): {e}"))?;
+        if config.database.run_migrations {
+            store
+                .migrate()
+                .await
+                .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+        }
+        let master_key = MasterKey::load(&config.security)?;
+        Self::with_store(config, store, master_key).await
+    }
+
+    /// Build on an already-open store (tests, the CLI).
+    pub async fn with_store(
+        config: Config,
+        store: Arc<dyn Store>,
+        master_key: MasterKey,
+    ) -> anyhow::Result<Self> {
+        let pending = store.pending_migrations().await?;
+        if !pending.is_empty() {
+            anyhow::bail!(
+                "{} database migrations are pending; run `interview-gateway migrate` or set database.run_migrations = true",
+                pending.len()
+            );
+        }
+        let hash_key = server_secrets::load_or_create(
+            store.as_ref(),
+            &master_key,
+            server_secrets::API_KEY_HASH_KEY,
+        )
+        .await?;
+        let auth = Arc::new(Authenticator::new(
+            store.clone(),
+            KeyHasher::new(hash_key),
+            Duration::from_secs(config.auth.cache_ttl_secs),
+        ));
+        Ok(Self {
+            state: AppState::new(StateInner {
+                config,
+                store,
+                master_key,
+                auth,
+            }),
+        })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The complete HTTP application.
+    pub fn router(&self) -> Router {
+        let (api, openapi) = crate::routes::router().split_for_parts();
+        let openapi = Arc::new(crate::openapi::finish(openapi));
+        let limits = RequestLimits {
+            timeout: self.state.config.request_timeout(),
+        };
+        api.route(
+            "/openapi.json",
+            get(move || async move { Json(openapi.as_ref().clone()) }),
+        )
+        .fallback(|| async { ApiError::new(crate::error::ErrorCode::NotFound, "no such route") })
+        .layer(DefaultBodyLimit::max(
+            self.state.config.server.body_limit_bytes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            self.state.auth.clone(),
+            require_api_key,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            request_context,
+        ))
+        .with_state(self.state.clone())
+    }
+
+    /// Serve on `listener` until `shutdown` resolves, then finish in-flight requests (for at
+    /// most `server.shutdown_grace_secs`) and flush buffered state.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let workers = self.spawn_workers(stop_rx.clone());
+        let grace = Duration::from_secs(self.state.config.server.shutdown_grace_secs);
+        let app = self.router();
+        let mut stopped = stop_rx.clone();
+        let server =
+            axum::serve(listener, app.into_make_service()).with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stop_tx.send(true);
+            });
+        let result = tokio::select! {
+            r = server => r,
+            _ = async {
+                let _ = stopped.wait_for(|s| *s).await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(grace_secs = grace.as_secs(), "in-flight requests did not finish within the grace period");
+                Ok(())
+            }
+        };
+        for w in workers {
+            let _ = w.await;
+        }
+        self.state.auth.flush_usage().await;
+        result
+    }
+
+    fn spawn_workers(&self, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+        let auth = self.state.auth.clone();
+        let every = Duration::from_secs(self.state.config.auth.usage_flush_secs);
+        let mut stop = stop;
+        vec![tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => auth.flush_usage().await,
+                    _ = stop.changed() => break,
+                }
+            }
+        })]
+    }
+}
+
+/// Resolves on SIGTERM or ctrl-c.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

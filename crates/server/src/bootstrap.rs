@@ -1,0 +1,80 @@
+//! Creating the first admin key, which no unauthenticated endpoint can do.
+
+use gateway_core::time::now;
+use gateway_core::{ApiKey, ApiKeyId, Scope, Secret, Workspace, WorkspaceId};
+use gateway_store::PageRequest;
+
+use crate::auth::GeneratedKey;
+use crate::state::AppState;
+
+pub struct CreatedKey {
+    pub api_key: ApiKey,
+    pub secret: Secret<String>,
+}
+
+/// Which workspace a CLI-made key goes into.
+pub enum WorkspaceChoice {
+    Existing(WorkspaceId),
+    /// The only workspace there is, or a new one with this name when there is none.
+    Default {
+        name: String,
+    },
+}
+
+pub async fn create_key(
+    state: &AppState,
+    choice: WorkspaceChoice,
+    name: &str,
+    scopes: Vec<Scope>,
+) -> anyhow::Result<CreatedKey> {
+    let workspace_id = match choice {
+        WorkspaceChoice::Existing(id) => {
+            state
+                .store
+                .get_workspace(id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no workspace {id}"))?;
+            id
+        }
+        WorkspaceChoice::Default { name } => {
+            let existing = state.store.list_workspaces(PageRequest::first(2)).await?;
+            match existing.items.as_slice() {
+                [] => {
+                    let w = Workspace {
+                        id: WorkspaceId::new(),
+                        name,
+                        created_at: now(),
+                    };
+                    state.store.insert_workspace(&w).await?;
+                    w.id
+                }
+                [only] => only.id,
+                _ => anyhow::bail!(
+                    "there are several workspaces: choose one with --workspace <ws_…>"
+                ),
+            }
+        }
+    };
+    let generated = GeneratedKey::generate();
+    let api_key = ApiKey {
+        id: ApiKeyId::new(),
+        workspace_id,
+        name: name.to_string(),
+        prefix: generated.prefix.clone(),
+        scopes,
+        rate_limit: None,
+        expires_at: None,
+        created_at: now(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let hash = state.auth.hasher().hash(generated.full.expose());
+    state
+        .store
+        .insert_api_key(&api_key, &generated.lookup, &hash)
+        .await?;
+    Ok(CreatedKey {
+        api_key,
+        secret: generated.full,
+    })
+}

@@ -1,0 +1,285 @@
+//! Configuration: embedded defaults (`config/default.toml`) → optional TOML file →
+//! environment (`GATEWAY_<SECTION>__<KEY>`, plus plain `DATABASE_URL`). Unknown keys are
+//! errors, so a misspelt variable fails at startup instead of being ignored, and every
+//! error names the key it is about.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use gateway_core::Secret;
+use serde::Deserialize;
+
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub log: LogConfig,
+    pub database: DatabaseConfig,
+    pub security: SecurityConfig,
+    pub auth: AuthConfig,
+    pub idempotency: IdempotencyConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    pub public_url: String,
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// May carry a password, hence secret.
+    pub url: Secret<String>,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+    pub run_migrations: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    #[serde(default)]
+    pub master_key: Option<Secret<String>>,
+    #[serde(default)]
+    pub master_key_file: Option<PathBuf>,
+    pub generate_master_key: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    pub cache_ttl_secs: u64,
+    pub usage_flush_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencyConfig {
+    pub retention_hours: u64,
+    pub lock_secs: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}", describe_load_error(.0))]
+    Load(Box<figment::Error>),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// One line per problem, naming the key as it is written in TOML (`server.bind`) and where
+/// the value came from.
+fn describe_load_error(err: &figment::Error) -> String {
+    err.clone()
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".").to_ascii_lowercase();
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            if key.is_empty() {
+                format!("configuration: {}{source}", e.kind)
+            } else {
+                format!("configuration key `{key}`{source}: {}", e.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Config {
+    /// Load from the embedded defaults, an optional file and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::from_figment(Self::figment(file))
+    }
+
+    pub fn figment(file: Option<&Path>) -> Figment {
+        let mut fig = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = file {
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        fig.merge(
+            Env::raw()
+                .only(&["DATABASE_URL"])
+                .map(|_| "database.url".into()),
+        )
+        // GATEWAY_CONFIG names the file itself; it is not a key.
+        .merge(Env::prefixed("GATEWAY_").ignore(&["CONFIG"]).split("__"))
+    }
+
+    pub fn from_figment(fig: Figment) -> Result<Self, ConfigError> {
+        let config: Config = fig.extract().map_err(|e| ConfigError::Load(Box::new(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+            ConfigError::Invalid {
+                key,
+                message: message.into(),
+            }
+        }
+        if self.server.request_timeout_secs == 0 {
+            return Err(invalid("server.request_timeout_secs", "must be at least 1"));
+        }
+        if self.server.body_limit_bytes < 1024 {
+            return Err(invalid("server.body_limit_bytes", "must be at least 1024"));
+        }
+        if !self.server.public_url.is_empty() {
+            let url = url::Url::parse(&self.server.public_url)
+                .map_err(|e| invalid("server.public_url", e.to_string()))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(invalid("server.public_url", "must be an http(s) URL"));
+            }
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| invalid("log.level", e.to_string()))?;
+        gateway_store::BackendKind::of_url(self.database.url.expose()).map_err(|_| {
+            invalid(
+                "database.url",
+                "must start with postgres://, postgresql:// or sqlite:",
+            )
+        })?;
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if self.database.acquire_timeout_secs == 0 {
+            return Err(invalid(
+                "database.acquire_timeout_secs",
+                "must be at least 1",
+            ));
+        }
+        if self.security.master_key.is_none() && self.security.master_key_file.is_none() {
+            return Err(invalid(
+                "security.master_key",
+                "set security.master_key (base64, 32 bytes) or security.master_key_file",
+            ));
+        }
+        if self.auth.cache_ttl_secs == 0 {
+            return Err(invalid("auth.cache_ttl_secs", "must be at least 1"));
+        }
+        if self.auth.usage_flush_secs == 0 {
+            return Err(invalid("auth.usage_flush_secs", "must be at least 1"));
+        }
+        if self.idempotency.retention_hours == 0 {
+            return Err(invalid("idempotency.retention_hours", "must be at least 1"));
+        }
+        if self.idempotency.lock_secs == 0 {
+            return Err(invalid("idempotency.lock_secs", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.server.request_timeout_secs)
+    }
+
+    /// Where clients and vendors reach this gateway.
+    pub fn public_url(&self) -> String {
+        if self.server.public_url.is_empty() {
+            format!("http://{}", self.server.bind)
+        } else {
+            self.server.public_url.trim_end_matches('/').to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's own signature
+mod tests {
+    use super::*;
+    use figment::providers::Serialized;
+
+    fn with(key: &str, value: &str) -> Result<Config, ConfigError> {
+        Config::from_figment(
+            Figment::from(Toml::string(DEFAULT_TOML)).merge(Serialized::default(key, value)),
+        )
+    }
+
+    #[test]
+    fn embedded_defaults_are_valid() {
+        let c = Config::from_figment(Figment::from(Toml::string(DEFAULT_TOML))).unwrap();
+        assert_eq!(c.server.bind.to_string(), "127.0.0.1:8080");
+        assert!(c.database.url.expose().starts_with("sqlite:"));
+        assert_eq!(c.public_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let err = with("server.bind", "not an address")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.bind"), "{err}");
+        let err = with("database.url", "mysql://x").unwrap_err().to_string();
+        assert!(err.contains("database.url"), "{err}");
+        let err = with("log.format", "xml").unwrap_err().to_string();
+        assert!(err.contains("log.format"), "{err}");
+        let err = with("server.public_url", "ftp://x")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.public_url"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = with("server.bnid", "x").unwrap_err().to_string();
+        assert!(err.contains("bnid"), "{err}");
+    }
+
+    #[test]
+    fn environment_nests_with_double_underscore() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("GATEWAY_SERVER__BIND", "0.0.0.0:9999");
+            jail.set_env("GATEWAY_CONFIG", "ignored.toml");
+            jail.set_env("DATABASE_URL", "postgres://u:p@db/gw");
+            let c = Config::load(None).unwrap();
+            assert_eq!(c.server.bind.to_string(), "0.0.0.0:9999");
+            assert_eq!(c.database.url.expose(), "postgres://u:p@db/gw");
+            // The database URL may hold a password: Debug must not show it.
+            assert!(!format!("{c:?}").contains("u:p@"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_env_overrides_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "gw.toml",
+                "[server]\nrequest_timeout_secs = 5\nbind = \"127.0.0.1:1\"\n",
+            )?;
+            jail.set_env("GATEWAY_SERVER__BIND", "127.0.0.1:2");
+            let c = Config::load(Some(Path::new("gw.toml"))).unwrap();
+            assert_eq!(c.server.request_timeout_secs, 5);
+            assert_eq!(c.server.bind.to_string(), "127.0.0.1:2");
+            Ok(())
+        });
+    }
+}

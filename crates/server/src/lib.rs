@@ -1,0 +1,26 @@
+//! Interview Gateway: the HTTP server, its configuration and its command line.
+
+pub mod app;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod pagination;
+pub mod request_context;
+pub mod routes;
+pub mod server_secrets;
+pub mod state;
+pub mod telemetry;
+pub mod validate;
+
+pub use app::Gateway;
+pub use config::Config;
+
+/// The OpenAPI document the server publishes at `/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, api) = routes::router().split_for_parts();
+    openapi::finish(api)
+}

@@ -1,0 +1,138 @@
+//! The `interview-gateway` command.
+
+// The CLI's job includes printing (the new key, the spec) to stdout.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use gateway_core::{Scope, WorkspaceId};
+use interview_gateway::bootstrap::{create_key, WorkspaceChoice};
+use interview_gateway::{app, telemetry, Config, Gateway};
+
+#[derive(Parser)]
+#[command(
+    name = "interview-gateway",
+    version,
+    about = "One vendor-neutral API for AI-interview vendors"
+)]
+struct Cli {
+    /// A TOML file layered over the embedded defaults (environment variables still win).
+    #[arg(long, global = true, env = "GATEWAY_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key and print its secret (shown once).
+    Create(KeysCreate),
+}
+
+#[derive(Args)]
+struct KeysCreate {
+    /// Give the key the `admin` scope: everything, in every workspace.
+    #[arg(long)]
+    admin: bool,
+    /// Scopes for a non-admin key, comma-separated (e.g. interviews:write,templates:read).
+    #[arg(long, value_delimiter = ',', required_unless_present = "admin")]
+    scopes: Vec<Scope>,
+    /// The workspace; default: the only one there is, or a new "default" workspace.
+    #[arg(long)]
+    workspace: Option<WorkspaceId>,
+    #[arg(long, default_value = "cli")]
+    name: String,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("interview-gateway: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log);
+    match run(cli.command.unwrap_or(Command::Serve), config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The logger writes to stderr too; one line, in the configured format.
+            tracing::error!("{e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let bind = config.server.bind;
+            let gateway = Gateway::open(config).await?;
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {bind} (server.bind): {e}"))?;
+            tracing::info!(address = %listener.local_addr()?, "interview gateway listening");
+            gateway.serve(listener, app::shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Migrate => {
+            let mut config = config;
+            config.database.run_migrations = true;
+            Gateway::open(config).await?;
+            tracing::info!("database migrations are up to date");
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Create(args)) => {
+            let gateway = Gateway::open(config).await?;
+            let scopes = if args.admin {
+                vec![Scope::Admin]
+            } else {
+                args.scopes
+            };
+            let choice = match args.workspace {
+                Some(id) => WorkspaceChoice::Existing(id),
+                None => WorkspaceChoice::Default {
+                    name: "default".into(),
+                },
+            };
+            let created = create_key(gateway.state(), choice, &args.name, scopes).await?;
+            println!("{}", created.secret.expose());
+            eprintln!(
+                "created {} in workspace {} with scopes [{}]; the key above is shown only once",
+                created.api_key.id,
+                created.api_key.workspace_id,
+                created
+                    .api_key
+                    .scopes
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(())
+        }
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&interview_gateway::openapi_document())?
+            );
+            Ok(())
+        }
+    }
+}

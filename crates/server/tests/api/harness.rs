@@ -1,0 +1,206 @@
+use std::time::Duration;
+
+use figment::providers::{Format, Serialized, Toml};
+use figment::Figment;
+use gateway_core::Scope;
+use interview_gateway::bootstrap::{create_key, WorkspaceChoice};
+use interview_gateway::config::DEFAULT_TOML;
+use interview_gateway::crypto::MasterKey;
+use interview_gateway::state::AppState;
+use interview_gateway::{Config, Gateway};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Run one async test body on both backends: `mod postgres { fn name }` and `mod sqlite`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::TestApp::spawn($crate::harness::Backend::Postgres).await).await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::TestApp::spawn($crate::harness::Backend::Sqlite).await).await;
+                }
+            )*
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// An admin key in the first workspace.
+    pub admin_key: String,
+    pub state: AppState,
+    pub database_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+pub fn test_config(database_url: &str, overrides: &[(&str, Value)]) -> Config {
+    let mut fig = Figment::from(Toml::string(DEFAULT_TOML))
+        .merge(Serialized::default("database.url", database_url))
+        .merge(Serialized::default(
+            "security.master_key",
+            MasterKey::generate_base64(),
+        ))
+        .merge(Serialized::default("log.level", "warn"));
+    for (k, v) in overrides {
+        fig = fig.merge(Serialized::default(k, v.clone()));
+    }
+    Config::from_figment(fig).expect("test config")
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    pub async fn spawn_with(backend: Backend, overrides: &[(&str, Value)]) -> Self {
+        let db = match backend {
+            Backend::Postgres => gateway_store::testing::postgres().await,
+            Backend::Sqlite => gateway_store::testing::sqlite().await,
+        }
+        .expect("test database");
+        let config = test_config(&db.url, overrides);
+        let master = MasterKey::load(&config.security).unwrap();
+        let gateway = Gateway::with_store(config, db.store, master).await.unwrap();
+        let state = gateway.state().clone();
+        let admin = create_key(
+            &state,
+            WorkspaceChoice::Default {
+                name: "first".into(),
+            },
+            "admin",
+            vec![Scope::Admin],
+        )
+        .await
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(gateway.serve(listener, async {
+            let _ = rx.await;
+        }));
+        Self {
+            base,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            admin_key: admin.secret.expose().clone(),
+            state,
+            database_url: db.url,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request with the given key (or none).
+    pub fn request(&self, method: Method, path: &str, key: Option<&str>) -> RequestBuilder {
+        let rb = self.client.request(method, self.url(path));
+        match key {
+            Some(k) => rb.bearer_auth(k),
+            None => rb,
+        }
+    }
+
+    /// A request as the admin.
+    pub fn admin(&self, method: Method, path: &str) -> RequestBuilder {
+        self.request(method, path, Some(&self.admin_key))
+    }
+
+    /// Create a workspace and a key in it with `scopes`; returns (workspace id, key).
+    pub async fn workspace_with_key(&self, name: &str, scopes: &[&str]) -> (String, String) {
+        let ws = self
+            .admin(Method::POST, "/v1/workspaces")
+            .json(&serde_json::json!({ "name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ws.status(), 201);
+        let ws_id = ws.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let key = self.key_in(&ws_id, scopes).await;
+        (ws_id, key)
+    }
+
+    pub async fn key_in(&self, ws_id: &str, scopes: &[&str]) -> String {
+        let res = self
+            .admin(Method::POST, "/v1/api-keys")
+            .json(&serde_json::json!({ "name": "test", "scopes": scopes, "workspace_id": ws_id }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        res.json::<Value>().await.unwrap()["key"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Stop the server gracefully and wait for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// Assert an RFC 9457 problem with this status and code; returns the document.
+pub async fn expect_problem(res: Response, status: u16, code: &str) -> Value {
+    let got = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap().to_string());
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "status; body: {body}");
+    assert_eq!(ct, "application/problem+json", "content type; body: {body}");
+    assert_eq!(body["code"], code, "code; body: {body}");
+    assert_eq!(body["status"], status);
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    assert_eq!(
+        body["type"],
+        format!("urn:interview-gateway:problem:{code}")
+    );
+    assert_eq!(
+        body["request_id"].as_str(),
+        request_id.as_deref(),
+        "the body names the request id"
+    );
+    body
+}

@@ -1,0 +1,13 @@
+//! The HTTP API over a real socket: each test spawns the gateway on 127.0.0.1:0 against
+//! its own Postgres schema or SQLite file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+mod api_keys;
+mod auth;
+mod cli;
+mod errors;
+mod health;
+mod workspaces;
