@@ -46,6 +46,44 @@ pub struct CredentialField {
     pub description: &'static str,
 }
 
+/// Connection setting: the most vendor calls per minute the gateway makes for this
+/// connection (a positive integer; overrides the provider's default).
+pub const OUTBOUND_LIMIT_SETTING: &str = "outbound_requests_per_minute";
+
+/// Check `settings` is an object whose keys are the shared ones or in `own`, and that the
+/// shared ones are well-formed. Adapters check the values of their own keys.
+pub fn validate_common_settings(
+    settings: &serde_json::Value,
+    own: &[&str],
+) -> Result<(), Vec<FieldError>> {
+    let map = match settings {
+        serde_json::Value::Null => return Ok(()),
+        serde_json::Value::Object(map) => map,
+        _ => return Err(vec![FieldError::new("settings", "must be an object")]),
+    };
+    let mut errors = Vec::new();
+    for (key, value) in map {
+        if key == OUTBOUND_LIMIT_SETTING {
+            if !value.as_u64().is_some_and(|n| (1..=1_000_000).contains(&n)) {
+                errors.push(FieldError::new(
+                    format!("settings.{key}"),
+                    "must be an integer between 1 and 1000000",
+                ));
+            }
+        } else if !own.contains(&key.as_str()) {
+            errors.push(FieldError::new(
+                format!("settings.{key}"),
+                "unknown setting for this provider",
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
 /// Everything an adapter needs to act for one connection.
 #[derive(Debug, Clone)]
 pub struct ConnectionContext {
@@ -199,19 +237,11 @@ pub trait Provider: Send + Sync + 'static {
             .map_err(|e| ProviderError::invalid("base_url", e.to_string()))
     }
 
-    /// Reject settings this provider does not understand before they are stored.
+    /// Reject settings this provider does not understand before they are stored. The
+    /// default knows only the settings every provider shares; adapters with their own call
+    /// [`validate_common_settings`] with the keys they add.
     fn validate_settings(&self, settings: &serde_json::Value) -> Result<(), Vec<FieldError>> {
-        match settings {
-            serde_json::Value::Null => Ok(()),
-            serde_json::Value::Object(map) if map.is_empty() => Ok(()),
-            serde_json::Value::Object(map) => Err(map
-                .keys()
-                .map(|k| {
-                    FieldError::new(format!("settings.{k}"), "unknown setting for this provider")
-                })
-                .collect()),
-            _ => Err(vec![FieldError::new("settings", "must be an object")]),
-        }
+        validate_common_settings(settings, &[])
     }
 
     /// A cheap authenticated call proving the credentials work.

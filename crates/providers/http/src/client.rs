@@ -1,0 +1,372 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use gateway_core::{ConnectionContext, ProviderError};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::time::Instant;
+use url::Url;
+
+use crate::limiter::OutboundLimits;
+use crate::policy::RetryPolicy;
+
+use gateway_core::provider::OUTBOUND_LIMIT_SETTING;
+
+/// Vendor bodies larger than this are refused rather than buffered.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Whether a call may be sent twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Safety {
+    /// Reading, or writing idempotently: retried after timeouts, 5xx and 429.
+    Safe,
+    /// Creating things (invites, ingests): a timeout or 5xx leaves us not knowing whether
+    /// the vendor acted, and a second send could invite a candidate twice. Retried only when
+    /// the vendor provably did nothing: the connection was never made, or it answered 429.
+    Unsafe,
+}
+
+/// One request to a vendor.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// What the call does, for logs (`list_postings`, `ingest_bulk`).
+    pub operation: &'static str,
+    pub method: Method,
+    pub url: Url,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Option<Bytes>,
+    pub safety: Safety,
+}
+
+impl Call {
+    pub fn new(operation: &'static str, method: Method, url: Url) -> Self {
+        let safety = if method == Method::GET || method == Method::HEAD {
+            Safety::Safe
+        } else {
+            Safety::Unsafe
+        };
+        Self {
+            operation,
+            method,
+            url,
+            headers: Vec::new(),
+            body: None,
+            safety,
+        }
+    }
+
+    pub fn get(operation: &'static str, url: Url) -> Self {
+        Self::new(operation, Method::GET, url)
+    }
+
+    /// A JSON body; the call is `Unsafe` unless marked otherwise.
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self, ProviderError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| ProviderError::BadResponse {
+            status: 0,
+            message: format!("cannot encode the request: {e}"),
+        })?;
+        self.body = Some(Bytes::from(bytes));
+        self.headers.push((
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        ));
+        Ok(self)
+    }
+
+    pub fn raw_body(mut self, body: Bytes) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    pub fn safety(mut self, safety: Safety) -> Self {
+        self.safety = safety;
+        self
+    }
+
+    /// A header whose value is secret (credentials): marked so it is never logged.
+    pub fn secret_header(mut self, name: HeaderName, value: &str) -> Result<Self, ProviderError> {
+        let mut v =
+            HeaderValue::from_str(value).map_err(|_| ProviderError::InvalidCredentials {
+                status: 0,
+                message: "the stored credential contains characters a header cannot carry".into(),
+            })?;
+        v.set_sensitive(true);
+        self.headers.push((name, v));
+        Ok(self)
+    }
+
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// A vendor's answer: whatever status the retries settled on. Adapters read error bodies.
+#[derive(Debug, Clone)]
+pub struct VendorResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl VendorResponse {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// `Retry-After` in seconds (the vendors we talk to send seconds, not dates).
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after(&self.headers)
+    }
+
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ProviderError> {
+        serde_json::from_slice(&self.body).map_err(|e| ProviderError::BadResponse {
+            status: self.status,
+            message: format!("unreadable response body: {e}"),
+        })
+    }
+
+    /// The body as JSON, or `null` when it is not JSON.
+    pub fn json_value(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The body as text, cut short for messages.
+    pub fn text_snippet(&self) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        let mut s: String = text.chars().take(300).collect();
+        if text.chars().count() > 300 {
+            s.push('…');
+        }
+        s
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    let secs: f64 = v.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
+}
+
+/// Shared by every connection of one provider.
+#[derive(Clone)]
+pub struct VendorHttp {
+    provider: &'static str,
+    client: reqwest::Client,
+    policy: RetryPolicy,
+    default_per_minute: u32,
+    limits: Arc<OutboundLimits>,
+}
+
+enum Attempt {
+    Answer(VendorResponse),
+    /// The request provably never reached the vendor.
+    NotSent(String),
+    /// It may have reached the vendor.
+    Lost(String),
+}
+
+impl VendorHttp {
+    /// `default_per_minute` is the provider's outbound limit per connection (0 = none);
+    /// a connection's `outbound_requests_per_minute` setting overrides it.
+    pub fn new(provider: &'static str, default_per_minute: u32, policy: RetryPolicy) -> Self {
+        let client = reqwest::Client::builder()
+            .connect_timeout(policy.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("interview-gateway/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Self {
+            provider,
+            client,
+            policy,
+            default_per_minute,
+            limits: Arc::new(OutboundLimits::default()),
+        }
+    }
+
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    fn per_minute(&self, ctx: &ConnectionContext) -> u32 {
+        ctx.settings
+            .get(OUTBOUND_LIMIT_SETTING)
+            .and_then(|v| v.as_u64())
+            .map(|v| v.min(u64::from(u32::MAX)) as u32)
+            .unwrap_or(self.default_per_minute)
+    }
+
+    /// Send with the policy's retries. `Ok` is any HTTP answer (the last one, when retries
+    /// ran out); `Err` means no usable answer: the vendor could not be reached, timed out, or
+    /// the outbound limit would have made us wait past the budget.
+    pub async fn send(
+        &self,
+        ctx: &ConnectionContext,
+        call: Call,
+    ) -> Result<VendorResponse, ProviderError> {
+        let started = Instant::now();
+        let deadline = started + self.policy.total_budget;
+        let per_minute = self.per_minute(ctx);
+        let mut attempt: u32 = 0;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if let Err(wait) = self
+                .limits
+                .acquire(ctx.connection_id, per_minute, remaining)
+                .await
+            {
+                return Err(ProviderError::RateLimited {
+                    retry_after: Some(wait),
+                    message: format!("the gateway's outbound limit for this connection ({per_minute}/min) is reached"),
+                });
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let outcome = self
+                .attempt(&call, self.policy.attempt_timeout.min(remaining))
+                .await;
+            attempt += 1;
+            let last = attempt >= self.policy.max_attempts;
+            let wait = match &outcome {
+                Attempt::Answer(r) if r.status == 429 => {
+                    // Refused, so not processed: any call may go again.
+                    match r.retry_after() {
+                        Some(ra) if ra > self.policy.max_retry_after => None,
+                        Some(ra) => Some(ra),
+                        None => Some(self.policy.backoff(attempt)),
+                    }
+                }
+                Attempt::Answer(r) if r.status >= 500 && call.safety == Safety::Safe => {
+                    Some(self.policy.backoff(attempt))
+                }
+                Attempt::Answer(_) => None,
+                Attempt::NotSent(_) => Some(self.policy.backoff(attempt)),
+                Attempt::Lost(_) if call.safety == Safety::Safe => {
+                    Some(self.policy.backoff(attempt))
+                }
+                Attempt::Lost(_) => None,
+            };
+            let fits = wait.is_some_and(|w| Instant::now() + w < deadline);
+            if let (Some(w), false, true) = (wait, last, fits) {
+                tracing::debug!(
+                    provider = self.provider,
+                    operation = call.operation,
+                    attempt,
+                    wait_ms = w.as_millis() as u64,
+                    "retrying vendor call"
+                );
+                tokio::time::sleep(w).await;
+                continue;
+            }
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            return match outcome {
+                Attempt::Answer(r) => {
+                    tracing::debug!(
+                        provider = self.provider,
+                        operation = call.operation,
+                        status = r.status,
+                        attempts = attempt,
+                        elapsed_ms,
+                        "vendor call"
+                    );
+                    Ok(r)
+                }
+                Attempt::NotSent(m) | Attempt::Lost(m) => {
+                    tracing::warn!(provider = self.provider, operation = call.operation, attempts = attempt, elapsed_ms, error = %m, "vendor call failed");
+                    Err(ProviderError::Unavailable {
+                        status: None,
+                        message: m,
+                    })
+                }
+            };
+        }
+    }
+
+    async fn attempt(&self, call: &Call, timeout: Duration) -> Attempt {
+        if timeout.is_zero() {
+            return Attempt::NotSent("the call's time budget is spent".into());
+        }
+        let mut req = self
+            .client
+            .request(call.method.clone(), call.url.clone())
+            .timeout(timeout);
+        for (name, value) in &call.headers {
+            req = req.header(name, value.clone());
+        }
+        if let Some(body) = &call.body {
+            req = req.body(body.clone());
+        }
+        let res = match req.send().await {
+            Ok(r) => r,
+            Err(e) if e.is_connect() => {
+                return Attempt::NotSent(format!("cannot connect to {}", host(&call.url)))
+            }
+            Err(e) if e.is_timeout() => {
+                return Attempt::Lost(format!(
+                    "no answer from {} within {} s",
+                    host(&call.url),
+                    timeout.as_secs_f32()
+                ))
+            }
+            Err(e) => {
+                return Attempt::Lost(format!(
+                    "request to {} failed: {}",
+                    host(&call.url),
+                    without_url(&e)
+                ))
+            }
+        };
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        match read_capped(res).await {
+            Ok(body) => Attempt::Answer(VendorResponse {
+                status,
+                headers,
+                body,
+            }),
+            Err(m) => Attempt::Lost(m),
+        }
+    }
+}
+
+fn host(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => "the vendor".into(),
+    }
+}
+
+/// reqwest's messages include the URL, whose query could carry vendor data; keep the kind.
+fn without_url(e: &reqwest::Error) -> String {
+    let mut e = e.to_string();
+    if let Some(i) = e.find(" for url (") {
+        e.truncate(i);
+    }
+    e
+}
+
+async fn read_capped(mut res: reqwest::Response) -> Result<Bytes, String> {
+    let mut buf = Vec::new();
+    loop {
+        match res.chunk().await {
+            Ok(Some(chunk)) => {
+                if buf.len() + chunk.len() > MAX_BODY {
+                    return Err(format!("response body over {MAX_BODY} bytes"));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(Bytes::from(buf)),
+            Err(e) if e.is_timeout() => {
+                return Err("the response body did not arrive in time".into())
+            }
+            Err(e) => return Err(format!("reading the response failed: {}", without_url(&e))),
+        }
+    }
+}

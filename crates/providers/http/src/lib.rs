@@ -1,0 +1,47 @@
+//! The one HTTP client adapters talk to vendors through.
+//!
+//! What it owns, so no adapter re-implements it: per-attempt timeouts; retries with full
+//! jitter for calls that are safe to repeat; honouring a vendor's `Retry-After` (capped);
+//! a total time budget per call; a per-connection outbound rate limiter; confining paths
+//! to the connection's base URL. What it leaves to adapters: the vendor's error bodies —
+//! `send` returns any response the retries settled on, and the adapter reads it.
+
+mod client;
+mod limiter;
+mod policy;
+pub mod url_path;
+
+pub use client::{Call, Safety, VendorHttp, VendorResponse};
+pub use limiter::OutboundLimits;
+pub use policy::RetryPolicy;
+
+use gateway_core::{FieldError, ProviderError};
+
+/// The usual reading of a vendor's 4xx status, for adapters whose vendor follows HTTP
+/// conventions. `message` is the vendor's own text.
+pub fn error_for_status(
+    status: u16,
+    code: Option<String>,
+    message: String,
+    errors: Vec<FieldError>,
+    retry_after: Option<std::time::Duration>,
+) -> ProviderError {
+    match status {
+        401 | 403 => ProviderError::InvalidCredentials { status, message },
+        404 => ProviderError::NotFound { message },
+        429 => ProviderError::RateLimited {
+            retry_after,
+            message,
+        },
+        s if s >= 500 => ProviderError::Unavailable {
+            status: Some(s),
+            message,
+        },
+        _ => ProviderError::Rejected {
+            status,
+            code,
+            message,
+            errors,
+        },
+    }
+}
