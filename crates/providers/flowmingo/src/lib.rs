@@ -1,0 +1,1 @@
+//! The flowmingo adapter (being built).

@@ -1,0 +1,1 @@
+//! The heymilo adapter (being built).

@@ -1,0 +1,1 @@
+//! The interviewflowai adapter (being built).

@@ -1,0 +1,1 @@
+//! The taptalent adapter (being built).
