@@ -334,7 +334,13 @@ pub async fn outages_are_bounded_and_never_duplicate_invites<T: Target>() {
             &f.ctx,
             &f.template,
             &[candidate(&unique_email("outage"))],
-            &options(),
+            // `retake` makes the invite non-idempotent at every vendor (HeyMilo documents
+            // that an ingest without it returns the existing interview, so resending that
+            // one would be harmless and is allowed).
+            &InviteOptions {
+                retake: true,
+                ..options()
+            },
         )
         .await;
     let unavailable = match &r {

@@ -1,0 +1,506 @@
+//! HeyMilo ↔ core, as pure functions (unit-tested on the document's examples).
+
+use gateway_core::provider::{InviteCandidate, RemoteInterview, RemoteTemplate, RemoteWebhook};
+use gateway_core::time::from_unix_seconds;
+use gateway_core::{
+    Artifact, ArtifactKind, Criterion, FieldError, InterviewResult, InterviewStatus, Outcome,
+    ProviderError, ProviderRef, Score, TemplateStatus, TemplateStep, TranscriptEntry,
+};
+use serde_json::{json, Value};
+
+use crate::wire;
+
+/// The template kind a HeyMilo posting is linked as.
+pub const POSTING: &str = "posting";
+/// The ref name of HeyMilo's interview id in `RemoteInterview::refs`.
+pub const INTERVIEW_ID: &str = "interview_id";
+
+/// Interview scores (`details.score`, `final_score`, `match_score`) are on 0–100: the
+/// document shows 85.5 and 85 for the same interview.
+const INTERVIEW_SCALE: f64 = 100.0;
+/// Scorecard `evaluation_score`s and resume criteria scores are on 1–5: the document shows
+/// 4 and 4.5 beside an overall 4.2 and a `speech_score` of 4.2.
+const CRITERION_SCALE: f64 = 5.0;
+
+pub fn template(raw: Value) -> Result<RemoteTemplate, String> {
+    let p: wire::Posting =
+        serde_json::from_value(raw.clone()).map_err(|e| format!("posting: {e}"))?;
+    let status = if p.archived {
+        TemplateStatus::Archived
+    } else if p.finalized == Some(false) {
+        TemplateStatus::Draft
+    } else {
+        TemplateStatus::Active
+    };
+    let steps = p
+        .agentic_workflow
+        .unwrap_or_default()
+        .into_iter()
+        .map(|w| TemplateStep {
+            name: w.unique_id,
+            pass_threshold: w
+                .config
+                .get("min_evaluation_score")
+                .and_then(Value::as_f64)
+                // The document's 0.7 is a fraction; steps carry thresholds on 0–100.
+                .map(|f| if f <= 1.0 { f * 100.0 } else { f }),
+            kind: w.kind,
+            assessment_id: None,
+        })
+        .collect();
+    Ok(RemoteTemplate {
+        provider_ref: ProviderRef {
+            kind: POSTING.into(),
+            id: p.posting_id,
+            url_key: p.url_key,
+        },
+        name: p.title.or(p.name).unwrap_or_default(),
+        description: p.description,
+        status,
+        steps,
+        raw,
+    })
+}
+
+/// Progress and outcome from `details.status`, falling back on the workflow steps.
+///
+/// HeyMilo's v1 document shows only `completed`; its v2 API (notes.md) names `pending`,
+/// `in_progress`, `evaluating`, `completed`, `shortlisted`, `dismissed`, `knocked_out`. The
+/// last three are recruiter verdicts on a finished interview, so they are `completed` with
+/// an outcome. An unknown status says nothing rather than guessing.
+pub fn status(
+    details: Option<&wire::Details>,
+    workflow: Option<&wire::Workflow>,
+) -> (Option<InterviewStatus>, Option<Outcome>) {
+    let analyzing = workflow
+        .map(|w| {
+            w.step_by_step
+                .iter()
+                .any(|s| s.is_analyzing_call == Some(true))
+        })
+        .unwrap_or(false);
+    let named = details
+        .and_then(|d| d.status.as_deref())
+        .map(|s| s.trim().to_ascii_lowercase());
+    let from_name = match named.as_deref() {
+        Some("pending" | "invited" | "not_started" | "scheduled" | "created") => {
+            Some((InterviewStatus::Invited, None))
+        }
+        Some("in_progress" | "started" | "ongoing") => Some((InterviewStatus::InProgress, None)),
+        Some("evaluating" | "analyzing" | "processing") => {
+            Some((InterviewStatus::Evaluating, None))
+        }
+        Some("completed" | "complete") if analyzing => Some((InterviewStatus::Evaluating, None)),
+        Some("completed" | "complete") => Some((InterviewStatus::Completed, None)),
+        Some("shortlisted") => Some((InterviewStatus::Completed, Some(Outcome::Passed))),
+        Some("dismissed" | "knocked_out" | "rejected") => {
+            Some((InterviewStatus::Completed, Some(Outcome::Failed)))
+        }
+        Some("expired") => Some((InterviewStatus::Expired, None)),
+        Some("cancelled" | "canceled") => Some((InterviewStatus::Cancelled, None)),
+        _ => None,
+    };
+    if let Some((s, o)) = from_name {
+        return (Some(s), o);
+    }
+    let Some(w) = workflow else {
+        return (None, None);
+    };
+    let s = if analyzing {
+        InterviewStatus::Evaluating
+    } else if w.all_complete == Some(true) {
+        InterviewStatus::Completed
+    } else if w.step_by_step.iter().any(|s| s.started == Some(true)) {
+        InterviewStatus::InProgress
+    } else {
+        InterviewStatus::Invited
+    };
+    (Some(s), None)
+}
+
+/// `"00:05:10"` → 310 seconds.
+pub fn offset_seconds(text: &str) -> Option<f64> {
+    let parts: Vec<f64> = text
+        .split(':')
+        .map(|p| p.trim().parse::<f64>().ok())
+        .collect::<Option<_>>()?;
+    match parts.as_slice() {
+        [h, m, s] => Some(h * 3600.0 + m * 60.0 + s),
+        [m, s] => Some(m * 60.0 + s),
+        [s] => Some(*s),
+        _ => None,
+    }
+}
+
+fn result(
+    i: &wire::Interview,
+    status: Option<InterviewStatus>,
+    outcome: Option<Outcome>,
+) -> Option<InterviewResult> {
+    let details = i.details.as_ref();
+    let web = i
+        .agentic_data
+        .as_ref()
+        .and_then(|a| a.web_interview_info.as_ref());
+    let resume = i
+        .agentic_data
+        .as_ref()
+        .and_then(|a| a.resume_interview_info.as_ref());
+    let meta = details.and_then(|d| d.metadata.as_ref());
+    let score_value = details
+        .and_then(|d| d.score)
+        .or_else(|| {
+            meta.and_then(|m| m.web_interview.as_ref())
+                .and_then(|w| w.final_score)
+        })
+        .or_else(|| {
+            web.and_then(|w| w.summary.as_ref())
+                .and_then(|s| s.match_score)
+        });
+
+    let mut criteria = Vec::new();
+    if let Some(card) = web.and_then(|w| w.scorecard.as_ref()) {
+        for q in card.questions.iter().filter(|q| !q.not_scored) {
+            criteria.push(Criterion {
+                name: q
+                    .evaluation_criteria
+                    .clone()
+                    .or_else(|| q.question.clone())
+                    .unwrap_or_default(),
+                score: q.evaluation_score,
+                max: q.evaluation_score.map(|_| CRITERION_SCALE),
+                passed: None,
+                comment: q.evaluation_summary.clone(),
+            });
+        }
+    }
+    if let Some(sc) = resume.and_then(|r| r.score_criteria.as_ref()) {
+        for c in &sc.criteria {
+            criteria.push(Criterion {
+                name: format!("Resume: {}", c.criteria_text.clone().unwrap_or_default()),
+                score: c.score,
+                max: c.score.map(|_| CRITERION_SCALE),
+                passed: None,
+                comment: (!c.reasons.is_empty()).then(|| c.reasons.join("; ")),
+            });
+        }
+    }
+    if let Some(el) = resume.and_then(|r| r.eligibility_criteria.as_ref()) {
+        for c in &el.criteria {
+            criteria.push(Criterion {
+                name: format!(
+                    "Eligibility: {}",
+                    c.criteria_text.clone().unwrap_or_default()
+                ),
+                score: None,
+                max: None,
+                passed: c.pass_criteria,
+                comment: (!c.reasons.is_empty()).then(|| c.reasons.join("; ")),
+            });
+        }
+    }
+
+    let transcript: Vec<TranscriptEntry> = web
+        .and_then(|w| w.transcript.as_ref())
+        .map(|t| {
+            t.transcript
+                .iter()
+                .filter_map(|u| {
+                    Some(TranscriptEntry {
+                        speaker: u.speaker.clone().unwrap_or_else(|| "unknown".into()),
+                        text: u.text.clone()?,
+                        at: u.timestamp.and_then(from_unix_seconds),
+                        offset: u.timestamp_str.as_deref().and_then(offset_seconds),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut artifacts = Vec::new();
+    let mut push = |kind, url: Option<&String>| {
+        if let Some(url) = url.filter(|u| !u.is_empty()) {
+            if !artifacts.iter().any(|a: &Artifact| a.url == *url) {
+                artifacts.push(Artifact {
+                    kind,
+                    url: url.clone(),
+                });
+            }
+        }
+    };
+    let web_meta = meta.and_then(|m| m.web_interview.as_ref());
+    push(
+        ArtifactKind::Audio,
+        web.and_then(|w| w.audio_recording_link.as_ref())
+            .or(web_meta.and_then(|w| w.audio_recording_link.as_ref())),
+    );
+    push(
+        ArtifactKind::Video,
+        web.and_then(|w| w.video_recording_link.as_ref())
+            .or(web_meta.and_then(|w| w.video_recording_link.as_ref())),
+    );
+    push(
+        ArtifactKind::Resume,
+        resume.and_then(|r| r.resume_link.as_ref()).or(meta
+            .and_then(|m| m.resume.as_ref())
+            .and_then(|r| r.file_link.as_ref())),
+    );
+
+    let summary = web.and_then(|w| w.summary.as_ref());
+    let match_details = web
+        .and_then(|w| w.scorecard.as_ref())
+        .map(|c| c.match_details.join("; "))
+        .filter(|s| !s.is_empty());
+    let finished = matches!(status, Some(InterviewStatus::Completed));
+    let has_anything = score_value.is_some()
+        || !criteria.is_empty()
+        || !transcript.is_empty()
+        || summary.is_some();
+    if !has_anything && !finished {
+        return None;
+    }
+    let workflow = i
+        .workflow
+        .as_ref()
+        .or(details.and_then(|d| d.workflow_status.as_ref()));
+    Some(InterviewResult {
+        score: score_value.and_then(|v| Score::new(v, INTERVIEW_SCALE)),
+        outcome,
+        summary: match_details,
+        highlights: summary.map(|s| s.highlights.clone()).unwrap_or_default(),
+        lowlights: summary.map(|s| s.lowlights.clone()).unwrap_or_default(),
+        criteria,
+        transcript,
+        artifacts,
+        report_url: None,
+        completed_at: if finished {
+            workflow
+                .and_then(|w| w.last_engagement)
+                .and_then(from_unix_seconds)
+        } else {
+            None
+        },
+    })
+}
+
+/// One interview payload → core. Anything the types miss stays in `raw`.
+pub fn interview(raw: Value) -> Result<RemoteInterview, String> {
+    let i: wire::Interview =
+        serde_json::from_value(raw.clone()).map_err(|e| format!("interview: {e}"))?;
+    let details = i.details.as_ref();
+    let workflow = i
+        .workflow
+        .as_ref()
+        .or(details.and_then(|d| d.workflow_status.as_ref()));
+    let (status, outcome) = status(details, workflow);
+    let result = result(&i, status, outcome);
+    Ok(RemoteInterview {
+        refs: [(INTERVIEW_ID.to_string(), i.interview_id.clone())].into(),
+        status,
+        outcome,
+        interview_url: None,
+        candidate_email: details.and_then(|d| d.email.clone()),
+        result,
+        updated_at: workflow
+            .and_then(|w| w.last_engagement)
+            .and_then(from_unix_seconds),
+        raw,
+    })
+}
+
+/// A candidate as HeyMilo ingests them. The gateway's interview id rides in `metadata`
+/// (HeyMilo keeps caller metadata), so a HeyMilo record can always be traced back.
+pub fn ingest_candidate(c: &InviteCandidate, retake: bool) -> wire::IngestCandidate {
+    let mut metadata = match &c.metadata {
+        Value::Object(m) => m.clone(),
+        _ => Default::default(),
+    };
+    metadata.insert(
+        "gateway_interview_id".into(),
+        json!(c.correlation_id.to_string()),
+    );
+    if let Some(ext) = &c.external_id {
+        metadata.insert("external_id".into(), json!(ext));
+    }
+    let mut data = serde_json::Map::new();
+    if let Some(url) = &c.resume_url {
+        data.insert("resume_url".into(), json!(url));
+    }
+    let name = c
+        .name
+        .clone()
+        .or_else(|| {
+            let joined = [c.first_name.as_deref(), c.last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            (!joined.trim().is_empty()).then_some(joined)
+        })
+        // HeyMilo requires a name; the address's local part is the best stand-in.
+        .unwrap_or_else(|| c.email.split('@').next().unwrap_or_default().to_string());
+    wire::IngestCandidate {
+        name,
+        email: c.email.trim().to_string(),
+        phone_number: c.phone.clone(),
+        metadata: Value::Object(metadata),
+        data: Value::Object(data),
+        retake,
+    }
+}
+
+/// What an ingest answered for one candidate.
+pub fn invited(
+    detail: &wire::InterviewDetail,
+    email: &str,
+    ingestion_id: Option<&str>,
+) -> RemoteInterview {
+    RemoteInterview {
+        refs: [(INTERVIEW_ID.to_string(), detail.interview_id.clone())].into(),
+        status: Some(InterviewStatus::Invited),
+        outcome: None,
+        interview_url: detail.interview_link.clone(),
+        candidate_email: Some(email.to_string()),
+        result: None,
+        updated_at: None,
+        raw: json!({"ingestion_id": ingestion_id, "interview_detail": detail}),
+    }
+}
+
+pub fn webhook(w: wire::Webhook, raw: Value) -> RemoteWebhook {
+    RemoteWebhook {
+        id: w.webhook_id,
+        event: w.event_type.unwrap_or_default(),
+        active: w.is_active,
+        raw,
+    }
+}
+
+/// `{detail, status_code, error_type}` → `ProviderError`, keeping HeyMilo's words.
+pub fn error(status: u16, body: &Value, retry_after: Option<std::time::Duration>) -> ProviderError {
+    let parsed: Option<wire::ErrorBody> = serde_json::from_value(body.clone()).ok();
+    let (message, errors) = match parsed.as_ref().map(|b| &b.detail) {
+        Some(Value::String(s)) => (s.clone(), Vec::new()),
+        // FastAPI validation: [{"loc": ["body", "email"], "msg": "…", "type": "…"}]
+        Some(Value::Array(items)) => {
+            let errors: Vec<FieldError> = items
+                .iter()
+                .map(|it| {
+                    let loc = it
+                        .get("loc")
+                        .and_then(Value::as_array)
+                        .map(|l| {
+                            l.iter()
+                                .filter(|p| p.as_str() != Some("body"))
+                                .map(|p| {
+                                    p.as_str()
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| p.to_string())
+                                })
+                                .collect::<Vec<_>>()
+                                .join(".")
+                        })
+                        .unwrap_or_default();
+                    FieldError::new(
+                        loc,
+                        it.get("msg").and_then(Value::as_str).unwrap_or("invalid"),
+                    )
+                })
+                .collect();
+            let message = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            (message, errors)
+        }
+        _ => (format!("HTTP {status}"), Vec::new()),
+    };
+    let code = parsed.and_then(|b| b.error_type);
+    provider_http::error_for_status(status, code, message, errors, retry_after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_parse() {
+        assert_eq!(offset_seconds("00:05:10"), Some(310.0));
+        assert_eq!(offset_seconds("01:00:00"), Some(3600.0));
+        assert_eq!(offset_seconds("05:10"), Some(310.0));
+        assert_eq!(offset_seconds("x"), None);
+    }
+
+    #[test]
+    fn statuses_map() {
+        let d = |s: &str| wire::Details {
+            interview_id: None,
+            candidate_id: None,
+            interviewed_on: None,
+            score: None,
+            name: None,
+            email: None,
+            status: Some(s.into()),
+            workflow_status: None,
+            metadata: None,
+        };
+        assert_eq!(
+            status(Some(&d("pending")), None),
+            (Some(InterviewStatus::Invited), None)
+        );
+        assert_eq!(
+            status(Some(&d("in_progress")), None),
+            (Some(InterviewStatus::InProgress), None)
+        );
+        assert_eq!(
+            status(Some(&d("Completed")), None),
+            (Some(InterviewStatus::Completed), None)
+        );
+        assert_eq!(
+            status(Some(&d("shortlisted")), None),
+            (Some(InterviewStatus::Completed), Some(Outcome::Passed))
+        );
+        assert_eq!(
+            status(Some(&d("knocked_out")), None),
+            (Some(InterviewStatus::Completed), Some(Outcome::Failed))
+        );
+        assert_eq!(status(Some(&d("something new")), None), (None, None));
+    }
+
+    #[test]
+    fn errors_keep_the_vendor_message() {
+        let e = error(
+            422,
+            &json!({"detail": "email invalid", "status_code": 422, "error_type": "validation_error"}),
+            None,
+        );
+        assert!(
+            matches!(&e, ProviderError::Rejected { status: 422, code: Some(c), message, .. } if c == "validation_error" && message == "email invalid")
+        );
+        let e = error(
+            422,
+            &json!({"detail": [{"loc": ["body", "data", 1, "email"], "msg": "value is not a valid email", "type": "value_error"}]}),
+            None,
+        );
+        match e {
+            ProviderError::Rejected { errors, .. } => assert_eq!(errors[0].field, "data.1.email"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            error(401, &json!({"detail": "bad key"}), None),
+            ProviderError::InvalidCredentials { .. }
+        ));
+        assert!(matches!(
+            error(404, &json!({"detail": "Interview not found"}), None),
+            ProviderError::NotFound { .. }
+        ));
+        assert!(matches!(
+            error(503, &Value::Null, None),
+            ProviderError::Unavailable {
+                status: Some(503),
+                ..
+            }
+        ));
+    }
+}
