@@ -244,6 +244,27 @@ pub trait Provider: Send + Sync + 'static {
         validate_common_settings(settings, &[])
     }
 
+    /// Check a template reference a client gives (`POST /v1/templates/link`) before it is
+    /// stored: the kinds this vendor has, the shape of its ids.
+    fn validate_template_ref(&self, _template: &ProviderRef) -> Result<(), Vec<FieldError>> {
+        Ok(())
+    }
+
+    /// The headers that authenticate a raw request to this vendor (passthrough). Values are
+    /// secrets.
+    fn auth_headers(
+        &self,
+        _ctx: &ConnectionContext,
+    ) -> Result<Vec<(http::HeaderName, String)>, ProviderError> {
+        Err(ProviderError::Unsupported(Capability::Passthrough))
+    }
+
+    /// The vendor calls per minute a connection makes unless its settings say otherwise
+    /// (a vendor's documented limit; 0 = none).
+    fn default_outbound_per_minute(&self) -> u32 {
+        0
+    }
+
     /// A cheap authenticated call proving the credentials work.
     async fn check(&self, ctx: &ConnectionContext) -> Result<CheckReport, ProviderError>;
 

@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use gateway_store::{PoolSettings, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -15,6 +14,8 @@ use crate::auth::{middleware::require_api_key, Authenticator, KeyHasher};
 use crate::config::Config;
 use crate::crypto::MasterKey;
 use crate::error::ApiError;
+use crate::idempotency::idempotency;
+use crate::registry::ProviderRegistry;
 use crate::request_context::{request_context, RequestLimits};
 use crate::server_secrets;
 use crate::state::{AppState, StateInner};
@@ -64,13 +65,23 @@ impl Gateway {
             server_secrets::API_KEY_HASH_KEY,
         )
         .await?;
+        let inbound_key = server_secrets::load_or_create(
+            store.as_ref(),
+            &master_key,
+            server_secrets::INBOUND_TOKEN_KEY,
+        )
+        .await?;
         let auth = Arc::new(Authenticator::new(
             store.clone(),
             KeyHasher::new(hash_key),
             Duration::from_secs(config.auth.cache_ttl_secs),
         ));
+        let policy = config.vendors.retry_policy();
         Ok(Self {
             state: AppState::new(StateInner {
+                registry: ProviderRegistry::standard(policy),
+                passthrough_http: provider_http::VendorHttp::new("passthrough", 0, policy),
+                inbound_key,
                 config,
                 store,
                 master_key,
@@ -86,27 +97,32 @@ impl Gateway {
     /// The complete HTTP application.
     pub fn router(&self) -> Router {
         let (api, openapi) = crate::routes::router().split_for_parts();
-        let openapi = Arc::new(crate::openapi::finish(openapi));
+        let openapi = crate::openapi::finish(openapi);
         let limits = RequestLimits {
             timeout: self.state.config.request_timeout(),
         };
-        api.route(
-            "/openapi.json",
-            get(move || async move { Json(openapi.as_ref().clone()) }),
-        )
-        .fallback(|| async { ApiError::new(crate::error::ErrorCode::NotFound, "no such route") })
-        .layer(DefaultBodyLimit::max(
-            self.state.config.server.body_limit_bytes,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            self.state.auth.clone(),
-            require_api_key,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            limits,
-            request_context,
-        ))
-        .with_state(self.state.clone())
+        // Swagger UI's assets are compiled in (`vendored`): /docs works offline.
+        let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi);
+        api.with_state(self.state.clone())
+            .merge(docs)
+            .fallback(|| async {
+                ApiError::new(crate::error::ErrorCode::NotFound, "no such route")
+            })
+            .layer(DefaultBodyLimit::max(
+                self.state.config.server.body_limit_bytes,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                idempotency,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.auth.clone(),
+                require_api_key,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                limits,
+                request_context,
+            ))
     }
 
     /// Serve on `listener` until `shutdown` resolves, then finish in-flight requests (for at
@@ -146,8 +162,23 @@ impl Gateway {
     fn spawn_workers(&self, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
         let auth = self.state.auth.clone();
         let every = Duration::from_secs(self.state.config.auth.usage_flush_secs);
+        let store = self.state.store.clone();
+        let mut purge_stop = stop.clone();
+        let purge = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => match store.purge_expired_idempotency(gateway_core::time::now()).await {
+                        Ok(n) if n > 0 => tracing::debug!(purged = n, "expired idempotency keys removed"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys"),
+                    },
+                    _ = purge_stop.changed() => break,
+                }
+            }
+        });
         let mut stop = stop;
-        vec![tokio::spawn(async move {
+        let flush = tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.tick().await;
             loop {
@@ -156,7 +187,8 @@ impl Gateway {
                     _ = stop.changed() => break,
                 }
             }
-        })]
+        });
+        vec![flush, purge]
     }
 }
 

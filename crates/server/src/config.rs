@@ -23,6 +23,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub auth: AuthConfig,
     pub idempotency: IdempotencyConfig,
+    pub vendors: VendorsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -67,6 +68,7 @@ pub struct SecurityConfig {
     #[serde(default)]
     pub master_key_file: Option<PathBuf>,
     pub generate_master_key: bool,
+    pub allow_private_base_urls: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -81,6 +83,29 @@ pub struct AuthConfig {
 pub struct IdempotencyConfig {
     pub retention_hours: u64,
     pub lock_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorsConfig {
+    pub max_attempts: u32,
+    pub attempt_timeout_secs: u64,
+    pub connect_timeout_secs: u64,
+    pub total_budget_secs: u64,
+    pub max_retry_after_secs: u64,
+}
+
+impl VendorsConfig {
+    pub fn retry_policy(&self) -> provider_http::RetryPolicy {
+        provider_http::RetryPolicy {
+            max_attempts: self.max_attempts,
+            attempt_timeout: Duration::from_secs(self.attempt_timeout_secs),
+            connect_timeout: Duration::from_secs(self.connect_timeout_secs),
+            total_budget: Duration::from_secs(self.total_budget_secs),
+            max_retry_after: Duration::from_secs(self.max_retry_after_secs),
+            ..provider_http::RetryPolicy::default()
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -194,6 +219,25 @@ impl Config {
         if self.idempotency.lock_secs == 0 {
             return Err(invalid("idempotency.lock_secs", "must be at least 1"));
         }
+        let v = &self.vendors;
+        if !(1..=10).contains(&v.max_attempts) {
+            return Err(invalid("vendors.max_attempts", "must be between 1 and 10"));
+        }
+        for (key, value) in [
+            ("vendors.attempt_timeout_secs", v.attempt_timeout_secs),
+            ("vendors.connect_timeout_secs", v.connect_timeout_secs),
+            ("vendors.total_budget_secs", v.total_budget_secs),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        if v.total_budget_secs >= self.server.request_timeout_secs {
+            return Err(invalid(
+                "vendors.total_budget_secs",
+                "must be less than server.request_timeout_secs, so a vendor failure is reported before the request times out",
+            ));
+        }
         Ok(())
     }
 
@@ -273,11 +317,11 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
                 "gw.toml",
-                "[server]\nrequest_timeout_secs = 5\nbind = \"127.0.0.1:1\"\n",
+                "[server]\nrequest_timeout_secs = 45\nbind = \"127.0.0.1:1\"\n",
             )?;
             jail.set_env("GATEWAY_SERVER__BIND", "127.0.0.1:2");
             let c = Config::load(Some(Path::new("gw.toml"))).unwrap();
-            assert_eq!(c.server.request_timeout_secs, 5);
+            assert_eq!(c.server.request_timeout_secs, 45);
             assert_eq!(c.server.bind.to_string(), "127.0.0.1:2");
             Ok(())
         });

@@ -220,6 +220,7 @@ mod tests {
             master_key: None,
             master_key_file: Some(path.clone()),
             generate_master_key: false,
+            allow_private_base_urls: false,
         };
         assert!(matches!(
             MasterKey::load(&cfg),

@@ -314,7 +314,8 @@ impl ApiError {
         }
     }
 
-    fn to_problem(&self) -> Problem {
+    /// The problem document this error answers with.
+    pub fn problem(&self) -> Problem {
         let (_, code, title) = self.code.describe();
         Problem {
             problem_type: format!("urn:interview-gateway:problem:{code}"),
@@ -345,7 +346,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self.to_problem()).unwrap_or_default();
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut res = (self.status, body).into_response();
         res.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));

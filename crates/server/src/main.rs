@@ -35,6 +35,15 @@ enum Command {
     Keys(KeysCommand),
     /// Print the OpenAPI document.
     Openapi,
+    /// Run the vendor simulators (HeyMilo, Flowmingo, InterviewFlowAI, TapTalent) alone.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Args)]
+struct SandboxArgs {
+    /// Where the simulators listen; connections use http://<bind>/<vendor> as base_url.
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    bind: std::net::SocketAddr,
 }
 
 #[derive(Subcommand)]
@@ -125,6 +134,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            Ok(())
+        }
+        Command::Sandbox(args) => {
+            let listener = tokio::net::TcpListener::bind(args.bind)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(address = %addr, "vendor sandbox listening; control API at /_control");
+            println!("sandbox listening on http://{addr} (heymilo: /heymilo, flowmingo: /flowmingo, interviewflowai: /interviewflowai, taptalent: /taptalent/v1/partner)");
+            gateway_sandbox::serve(listener, app::shutdown_signal()).await?;
             Ok(())
         }
         Command::Openapi => {

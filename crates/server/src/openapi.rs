@@ -25,6 +25,11 @@ use crate::error::{ErrorCode, Problem, ProviderProblem};
         (name = "operations", description = "Health, metrics and the spec itself; no key needed."),
         (name = "workspaces", description = "Tenants. Admin keys only."),
         (name = "api-keys", description = "Keys, scopes, rotation and revocation."),
+        (name = "providers", description = "The vendors and what each can do."),
+        (name = "connections", description = "Vendor accounts: credentials (sealed, never returned), checks, passthrough."),
+        (name = "templates", description = "What candidates are invited to: created at the vendor, linked, or imported."),
+        (name = "candidates", description = "People, across vendors."),
+        (name = "interviews", description = "One candidate on one template: invite (one or up to 1000), list, read, sync."),
     )
 )]
 pub struct ApiDoc;

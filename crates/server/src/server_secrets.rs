@@ -7,6 +7,7 @@ use rand::RngCore;
 use crate::crypto::{CryptoError, MasterKey};
 
 pub const API_KEY_HASH_KEY: &str = "api_key_hash_key";
+pub const INBOUND_TOKEN_KEY: &str = "inbound_token_key";
 
 pub fn context(name: &str) -> String {
     format!("gateway_secret:{name}")

@@ -6,6 +6,7 @@ use gateway_store::Store;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::crypto::MasterKey;
+use crate::registry::ProviderRegistry;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -16,6 +17,11 @@ pub struct StateInner {
     pub store: Arc<dyn Store>,
     pub master_key: MasterKey,
     pub auth: Arc<Authenticator>,
+    pub registry: ProviderRegistry,
+    /// Keys the per-connection inbound webhook tokens.
+    pub inbound_key: [u8; 32],
+    /// Raw vendor requests (passthrough).
+    pub passthrough_http: provider_http::VendorHttp,
 }
 
 impl AppState {

@@ -56,3 +56,40 @@ impl Checks {
         }
     }
 }
+
+/// A candidate as a client gave it, checked and tidied (`prefix` names it in errors, e.g.
+/// `candidates[3]`).
+pub fn candidate(
+    checks: &mut Checks,
+    prefix: &str,
+    c: &gateway_core::CandidateInput,
+) -> gateway_core::CandidateInput {
+    use gateway_core::candidate::is_plausible_email;
+    let field = |f: &str| format!("{prefix}.{f}");
+    if !is_plausible_email(&c.email) {
+        checks.fail(field("email"), "must be a valid email address");
+    }
+    let resume_url = checks.optional_text(&field("resume_url"), c.resume_url.as_deref(), 2048);
+    if let Some(u) = &resume_url {
+        if !url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+            checks.fail(field("resume_url"), "must be an http(s) URL");
+        }
+    }
+    if let Some(m) = &c.metadata {
+        if !m.is_object() {
+            checks.fail(field("metadata"), "must be an object");
+        } else if m.to_string().len() > 16 * 1024 {
+            checks.fail(field("metadata"), "must be at most 16 KiB as JSON");
+        }
+    }
+    gateway_core::CandidateInput {
+        email: c.email.trim().to_string(),
+        name: checks.optional_text(&field("name"), c.name.as_deref(), 200),
+        first_name: checks.optional_text(&field("first_name"), c.first_name.as_deref(), 200),
+        last_name: checks.optional_text(&field("last_name"), c.last_name.as_deref(), 200),
+        phone: checks.optional_text(&field("phone"), c.phone.as_deref(), 50),
+        external_id: checks.optional_text(&field("external_id"), c.external_id.as_deref(), 255),
+        resume_url,
+        metadata: c.metadata.clone(),
+    }
+}

@@ -309,6 +309,33 @@ impl Provider for HeyMilo {
         &self.descriptor
     }
 
+    /// Only the kind is checked: linking looks the posting up (`get_template`), which fills
+    /// in its `url_key` when the client did not give it.
+    fn validate_template_ref(
+        &self,
+        template: &ProviderRef,
+    ) -> Result<(), Vec<gateway_core::FieldError>> {
+        if template.kind == POSTING {
+            Ok(())
+        } else {
+            Err(vec![gateway_core::FieldError::new(
+                "provider_ref.kind",
+                "HeyMilo templates are postings: use `posting`",
+            )])
+        }
+    }
+
+    fn default_outbound_per_minute(&self) -> u32 {
+        DOCUMENTED_LIMIT_PER_MINUTE
+    }
+
+    fn auth_headers(
+        &self,
+        ctx: &ConnectionContext,
+    ) -> Result<Vec<(HeaderName, String)>, ProviderError> {
+        Ok(vec![(API_KEY, ctx.credential("api_key")?.to_string())])
+    }
+
     async fn check(&self, ctx: &ConnectionContext) -> Result<CheckReport, ProviderError> {
         // /api/health does not prove the key; a one-item postings page does.
         let page = self.postings_page(ctx, 1, 1).await?;

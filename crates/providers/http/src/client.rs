@@ -1,4 +1,3 @@
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -161,7 +160,13 @@ pub struct VendorHttp {
     client: reqwest::Client,
     policy: RetryPolicy,
     default_per_minute: u32,
-    limits: Arc<OutboundLimits>,
+}
+
+/// One limiter for the whole process, keyed by connection: every client that calls a
+/// vendor for a connection (the adapter, passthrough) spends the same budget.
+fn limits() -> &'static OutboundLimits {
+    static LIMITS: std::sync::OnceLock<OutboundLimits> = std::sync::OnceLock::new();
+    LIMITS.get_or_init(OutboundLimits::default)
 }
 
 enum Attempt {
@@ -187,7 +192,6 @@ impl VendorHttp {
             client,
             policy,
             default_per_minute,
-            limits: Arc::new(OutboundLimits::default()),
         }
     }
 
@@ -195,12 +199,12 @@ impl VendorHttp {
         &self.policy
     }
 
-    fn per_minute(&self, ctx: &ConnectionContext) -> u32 {
+    fn per_minute(ctx: &ConnectionContext, default: u32) -> u32 {
         ctx.settings
             .get(OUTBOUND_LIMIT_SETTING)
             .and_then(|v| v.as_u64())
             .map(|v| v.min(u64::from(u32::MAX)) as u32)
-            .unwrap_or(self.default_per_minute)
+            .unwrap_or(default)
     }
 
     /// Send with the policy's retries. `Ok` is any HTTP answer (the last one, when retries
@@ -211,14 +215,25 @@ impl VendorHttp {
         ctx: &ConnectionContext,
         call: Call,
     ) -> Result<VendorResponse, ProviderError> {
+        self.send_with_default_limit(ctx, call, self.default_per_minute)
+            .await
+    }
+
+    /// [`send`](Self::send) for a caller that is not the provider's own adapter (passthrough),
+    /// stating the provider's default outbound limit.
+    pub async fn send_with_default_limit(
+        &self,
+        ctx: &ConnectionContext,
+        call: Call,
+        default_per_minute: u32,
+    ) -> Result<VendorResponse, ProviderError> {
         let started = Instant::now();
         let deadline = started + self.policy.total_budget;
-        let per_minute = self.per_minute(ctx);
+        let per_minute = Self::per_minute(ctx, default_per_minute);
         let mut attempt: u32 = 0;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
-            if let Err(wait) = self
-                .limits
+            if let Err(wait) = limits()
                 .acquire(ctx.connection_id, per_minute, remaining)
                 .await
             {

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use gateway_core::time::now;
 use gateway_core::{ApiKey, ApiKeyId, RateLimit, Scope, WorkspaceId};
@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 use crate::auth::{GeneratedKey, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::idempotency::NoReplay;
 use crate::pagination::{list_of, page_request};
 use crate::state::AppState;
 use crate::validate::Checks;
@@ -120,7 +121,7 @@ pub async fn create_api_key(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<ApiKeyIn>,
-) -> ApiResult<(StatusCode, Json<ApiKeyCreated>)> {
+) -> ApiResult<(StatusCode, Extension<NoReplay>, Json<ApiKeyCreated>)> {
     principal.require(Scope::KeysWrite)?;
     let mut checks = Checks::new();
     let name = checks.text("name", &body.name, 200);
@@ -174,8 +175,10 @@ pub async fn create_api_key(
         .insert_api_key(&api_key, &generated.lookup, &hash)
         .await?;
     tracing::info!(key_id = %api_key.id, %workspace_id, by = %principal.key_id, "api key created");
+    let created = NoReplay(format!("API key {}", api_key.id));
     Ok((
         StatusCode::CREATED,
+        Extension(created),
         Json(ApiKeyCreated {
             api_key,
             key: generated.full.into_inner(),
@@ -246,7 +249,7 @@ pub async fn rotate_api_key(
     principal: Principal,
     ApiPath(id): ApiPath<ApiKeyId>,
     ApiJson(body): ApiJson<RotateIn>,
-) -> ApiResult<Json<ApiKeyCreated>> {
+) -> ApiResult<(Extension<NoReplay>, Json<ApiKeyCreated>)> {
     principal.require(Scope::KeysWrite)?;
     if body.grace_seconds > MAX_GRACE_SECONDS {
         return Err(ApiError::field(
@@ -277,8 +280,12 @@ pub async fn rotate_api_key(
     };
     state.auth.evict(id);
     tracing::info!(key_id = %id, grace_seconds = body.grace_seconds, by = %principal.key_id, "api key rotated");
-    Ok(Json(ApiKeyCreated {
-        api_key,
-        key: generated.full.into_inner(),
-    }))
+    let rotated = NoReplay(format!("a new secret for API key {}", api_key.id));
+    Ok((
+        Extension(rotated),
+        Json(ApiKeyCreated {
+            api_key,
+            key: generated.full.into_inner(),
+        }),
+    ))
 }

@@ -2,7 +2,13 @@
 //! (`#[utoipa::path]`), so the published spec is generated from the code that serves it.
 
 pub mod api_keys;
+pub mod candidates;
+pub mod connections;
 pub mod health;
+pub mod interviews;
+pub mod passthrough;
+pub mod providers;
+pub mod templates;
 pub mod workspaces;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -14,4 +20,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(workspaces::router())
         .merge(api_keys::router())
+        .merge(providers::router())
+        .merge(connections::router())
+        .merge(passthrough::router())
+        .merge(templates::router())
+        .merge(candidates::router())
+        .merge(interviews::router())
 }

@@ -1,0 +1,355 @@
+//! Inviting and syncing. The order of writes is what keeps an interview from being lost or
+//! duplicated:
+//!
+//! 1. the candidate is upserted and the interview stored as `pending` *before* the vendor is
+//!    called, so a crash or timeout leaves a visible row, never nothing;
+//! 2. the vendor's ids are mapped to the interview in the same transaction that records its
+//!    answer, *before* the client hears back;
+//! 3. a definite vendor refusal (4xx, invalid input) removes the pending row — nothing exists
+//!    at the vendor, so nothing half-written is left; an ambiguous failure (timeout, 5xx)
+//!    keeps it `pending` with the reason, for `sync` to settle.
+
+use gateway_core::provider::{InterviewLocator, InviteCandidate, InviteOptions, RemoteInterview};
+use gateway_core::time::now;
+use gateway_core::{
+    CandidateInput, Capability, ConnectionStatus, Interview, InterviewId, InterviewStatus,
+    ProviderError, Template, WorkspaceId,
+};
+use gateway_store::{ConnectionUpdate, NewInterview, StoreError, VendorState};
+use serde_json::json;
+
+use super::connections;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// How one invitation ended.
+#[derive(Debug)]
+pub enum Invited {
+    /// The vendor confirmed a new interview.
+    Created(Interview),
+    /// The vendor answered with an interview this gateway already knows (e.g. HeyMilo
+    /// returns a candidate's existing interview unless `retake` is set).
+    Existing(Interview),
+    /// The vendor's answer is unknown (timeout, 5xx): the interview stays `pending`.
+    Pending(Interview, ApiError),
+    Failed(ApiError),
+}
+
+/// Whether a vendor error means nothing was created there.
+fn definite(e: &ProviderError) -> bool {
+    !matches!(
+        e,
+        ProviderError::Unavailable { .. } | ProviderError::BadResponse { .. }
+    )
+}
+
+pub async fn load_template(
+    state: &AppState,
+    ws: WorkspaceId,
+    id: gateway_core::TemplateId,
+) -> ApiResult<Template> {
+    state
+        .store
+        .get_template(ws, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(id))
+}
+
+/// Invite each candidate to `template`; one result per input, in order.
+pub async fn invite(
+    state: &AppState,
+    ws: WorkspaceId,
+    template: &Template,
+    inputs: &[CandidateInput],
+    options: &InviteOptions,
+) -> ApiResult<Vec<Invited>> {
+    let stored = state
+        .store
+        .get_connection(ws, template.connection_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::conflict(format!(
+                "the template's connection {} was deleted",
+                template.connection_id
+            ))
+        })?;
+    let (provider, ctx) = connections::context(state, ws, &stored)?;
+    let provider_name = stored.connection.provider.clone();
+    if !provider.descriptor().capabilities.invite {
+        return Err(ApiError::unsupported(&provider_name, Capability::Invite));
+    }
+
+    let at = now();
+    let mut rows = Vec::with_capacity(inputs.len());
+    let mut candidates = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let person = state.store.upsert_candidate(ws, input, at).await?;
+        let id = InterviewId::new();
+        rows.push(NewInterview {
+            id,
+            template_id: template.id,
+            connection_id: template.connection_id,
+            candidate_id: person.id,
+            provider: provider_name.clone(),
+            status: InterviewStatus::Pending,
+            invite_options: json!({
+                "message": options.message,
+                "send_invite": options.send_invite,
+                "delay_hours": options.delay_hours,
+                "retake": options.retake,
+            }),
+            created_at: at,
+        });
+        candidates.push(InviteCandidate {
+            correlation_id: id,
+            email: person.email.clone(),
+            name: input.display_name().or(person.name.clone()),
+            first_name: input.first_name.clone().or(person.first_name.clone()),
+            last_name: input.last_name.clone().or(person.last_name.clone()),
+            phone: input.phone.clone().or(person.phone.clone()),
+            external_id: input.external_id.clone().or(person.external_id.clone()),
+            resume_url: input.resume_url.clone().or(person.resume_url.clone()),
+            metadata: input
+                .metadata
+                .clone()
+                .unwrap_or_else(|| person.metadata.clone()),
+        });
+    }
+    state.store.insert_interviews(ws, &rows).await?;
+
+    let outcomes = match provider
+        .invite(&ctx, &template.provider_ref, &candidates, options)
+        .await
+    {
+        Ok(o) if o.len() == candidates.len() => o,
+        Ok(o) => {
+            tracing::error!(provider = %provider_name, expected = candidates.len(), got = o.len(), "adapter answered the wrong number of outcomes");
+            let e = ProviderError::BadResponse {
+                status: 0,
+                message: "the adapter lost track of some candidates".into(),
+            };
+            candidates.iter().map(|_| Err(e.clone())).collect()
+        }
+        Err(e) => candidates.iter().map(|_| Err(e.clone())).collect(),
+    };
+
+    let mut results = Vec::with_capacity(outcomes.len());
+    let mut credentials_refused = false;
+    for (row, outcome) in rows.iter().zip(outcomes) {
+        let result = match outcome {
+            Ok(remote) => confirm(state, ws, row.id, remote).await?,
+            Err(e) => {
+                credentials_refused |= matches!(e, ProviderError::InvalidCredentials { .. });
+                settle_failure(state, ws, row.id, &provider_name, e).await?
+            }
+        };
+        results.push(result);
+    }
+    if credentials_refused {
+        mark_connection(
+            state,
+            ws,
+            &stored.connection.id,
+            ConnectionStatus::InvalidCredentials,
+        )
+        .await;
+    }
+    Ok(results)
+}
+
+async fn mark_connection(
+    state: &AppState,
+    ws: WorkspaceId,
+    id: &gateway_core::ConnectionId,
+    status: ConnectionStatus,
+) {
+    let update = ConnectionUpdate {
+        status: Some(status),
+        ..Default::default()
+    };
+    if let Err(e) = state.store.update_connection(ws, *id, &update, now()).await {
+        tracing::warn!(connection_id = %id, error = %e, "could not record the connection's status");
+    }
+}
+
+/// Record what the vendor answered for one new interview.
+async fn confirm(
+    state: &AppState,
+    ws: WorkspaceId,
+    id: InterviewId,
+    remote: RemoteInterview,
+) -> ApiResult<Invited> {
+    let vendor = VendorState {
+        status: remote.status.unwrap_or(InterviewStatus::Invited),
+        outcome: remote.outcome,
+        interview_url: remote.interview_url.clone(),
+        provider_refs: remote.refs.clone(),
+        result: remote.result.clone(),
+        error: None,
+        remote_data: remote.raw.clone(),
+        synced_at: now(),
+    };
+    match state.store.save_vendor_state(ws, id, &vendor).await {
+        Ok(Some(i)) => Ok(Invited::Created(i)),
+        Ok(None) => Err(ApiError::internal()),
+        Err(StoreError::Conflict(_)) => {
+            // The vendor id already belongs to one of our interviews: the vendor handed back
+            // an interview it had. Answer with that one and drop the new pending row.
+            let connection = state
+                .store
+                .get_interview(ws, id)
+                .await?
+                .map(|i| i.connection_id);
+            let mut existing = None;
+            if let Some(conn) = connection {
+                for (kind, vendor_id) in &remote.refs {
+                    if let Some(m) = state.store.find_mapping(conn, kind, vendor_id).await? {
+                        if m.workspace_id == ws && m.resource_id != id.as_uuid() {
+                            existing = state
+                                .store
+                                .get_interview(ws, InterviewId::from_uuid(m.resource_id))
+                                .await?;
+                            break;
+                        }
+                    }
+                }
+            }
+            state.store.delete_pending_interview(ws, id).await?;
+            match existing {
+                Some(i) => Ok(Invited::Existing(i)),
+                None => Err(ApiError::conflict(
+                    "the vendor answered with an interview that belongs elsewhere",
+                )),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn settle_failure(
+    state: &AppState,
+    ws: WorkspaceId,
+    id: InterviewId,
+    provider: &str,
+    e: ProviderError,
+) -> ApiResult<Invited> {
+    let err = ApiError::from_provider(provider, e.clone());
+    if definite(&e) {
+        state.store.delete_pending_interview(ws, id).await?;
+        return Ok(Invited::Failed(err));
+    }
+    let Some(current) = state.store.get_interview(ws, id).await? else {
+        return Ok(Invited::Failed(err));
+    };
+    let vendor = VendorState {
+        status: InterviewStatus::Pending,
+        outcome: None,
+        interview_url: None,
+        provider_refs: current.provider_refs.clone(),
+        result: None,
+        error: Some(format!(
+            "not confirmed by {provider}: {e}; `POST /v1/interviews/{id}/sync` settles it"
+        )),
+        remote_data: current.remote_data.clone(),
+        synced_at: now(),
+    };
+    let interview = state
+        .store
+        .save_vendor_state(ws, id, &vendor)
+        .await?
+        .unwrap_or(current);
+    Ok(Invited::Pending(interview, err))
+}
+
+/// The stored interview updated with what the vendor reports. Reports of an earlier stage
+/// than the stored one (late webhooks, stale reads) do not move it backwards.
+pub fn merge(current: &Interview, remote: RemoteInterview) -> VendorState {
+    let status = match remote.status {
+        Some(s) if current.status.accepts(s) => s,
+        _ if current.status == InterviewStatus::Pending => InterviewStatus::Invited,
+        _ => current.status,
+    };
+    let mut refs = current.provider_refs.clone();
+    refs.extend(remote.refs);
+    VendorState {
+        status,
+        outcome: remote.outcome.or(current.outcome),
+        interview_url: remote
+            .interview_url
+            .or_else(|| current.interview_url.clone()),
+        provider_refs: refs,
+        result: remote.result.or_else(|| current.result.clone()),
+        error: None,
+        remote_data: remote.raw,
+        synced_at: now(),
+    }
+}
+
+/// Read the interview from the vendor now and store what it says.
+pub async fn sync(state: &AppState, ws: WorkspaceId, id: InterviewId) -> ApiResult<Interview> {
+    let current = state
+        .store
+        .get_interview(ws, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(id))?;
+    let template = load_template(state, ws, current.template_id).await?;
+    let stored = state
+        .store
+        .get_connection(ws, current.connection_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::conflict(format!(
+                "the interview's connection {} was deleted",
+                current.connection_id
+            ))
+        })?;
+    let (provider, ctx) = connections::context(state, ws, &stored)?;
+    let locator = InterviewLocator {
+        template: &template.provider_ref,
+        refs: &current.provider_refs,
+        candidate_email: &current.candidate.email,
+        correlation_id: current.id,
+    };
+    let remote = match provider.get_interview(&ctx, locator).await {
+        Ok(r) => r,
+        Err(ProviderError::NotFound { message }) if current.status == InterviewStatus::Pending => {
+            // Never reached the vendor: say so, keep it visible.
+            let vendor = VendorState {
+                error: Some(format!(
+                    "not found at {}: {message}",
+                    stored.connection.provider
+                )),
+                synced_at: now(),
+                status: InterviewStatus::Pending,
+                outcome: None,
+                interview_url: None,
+                provider_refs: current.provider_refs.clone(),
+                result: None,
+                remote_data: current.remote_data.clone(),
+            };
+            return Ok(state
+                .store
+                .save_vendor_state(ws, id, &vendor)
+                .await?
+                .unwrap_or(current));
+        }
+        Err(e) => {
+            if matches!(e, ProviderError::InvalidCredentials { .. }) {
+                mark_connection(
+                    state,
+                    ws,
+                    &stored.connection.id,
+                    ConnectionStatus::InvalidCredentials,
+                )
+                .await;
+            }
+            return Err(ApiError::from_provider(&stored.connection.provider, e));
+        }
+    };
+    let vendor = merge(&current, remote);
+    match state.store.save_vendor_state(ws, id, &vendor).await {
+        Ok(Some(i)) => Ok(i),
+        Ok(None) => Err(ApiError::not_found(id)),
+        Err(e) => Err(e.into()),
+    }
+}
