@@ -48,6 +48,8 @@ pub struct TestApp {
     pub admin_key: String,
     pub state: AppState,
     pub database_url: String,
+    /// The vendor simulators, on their own port.
+    pub sandbox: gateway_sandbox::SandboxHandle,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -59,7 +61,15 @@ pub fn test_config(database_url: &str, overrides: &[(&str, Value)]) -> Config {
             "security.master_key",
             MasterKey::generate_base64(),
         ))
-        .merge(Serialized::default("log.level", "warn"));
+        .merge(Serialized::default("log.level", "warn"))
+        .merge(Serialized::default(
+            "security.allow_private_base_urls",
+            true,
+        ))
+        // Vendor faults in tests should end in seconds, not the production 25 s budget.
+        .merge(Serialized::default("vendors.attempt_timeout_secs", 2))
+        .merge(Serialized::default("vendors.total_budget_secs", 6))
+        .merge(Serialized::default("vendors.max_retry_after_secs", 2));
     for (k, v) in overrides {
         fig = fig.merge(Serialized::default(k, v.clone()));
     }
@@ -91,6 +101,9 @@ impl TestApp {
         )
         .await
         .unwrap();
+        let sandbox = gateway_sandbox::spawn("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
@@ -106,6 +119,7 @@ impl TestApp {
             admin_key: admin.secret.expose().clone(),
             state,
             database_url: db.url,
+            sandbox,
             shutdown: Some(tx),
             server: Some(server),
         }
@@ -203,4 +217,98 @@ pub async fn expect_problem(res: Response, status: u16, code: &str) -> Value {
         "the body names the request id"
     );
     body
+}
+
+/// A HeyMilo account in the sandbox with `postings` postings, and a gateway connection to it.
+pub struct HeyMiloSetup {
+    pub api_key: String,
+    pub connection_id: String,
+    pub postings: Vec<Value>,
+}
+
+impl TestApp {
+    pub async fn sandbox_control(&self, path: &str, body: Value) -> Value {
+        let res = self
+            .client
+            .post(format!("{}/_control{path}", self.sandbox.base_url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_success(),
+            "control {path}: {}",
+            res.status()
+        );
+        res.json().await.unwrap_or(Value::Null)
+    }
+
+    /// Requests the simulated vendor received whose path starts with `prefix`.
+    pub fn vendor_calls(&self, vendor: &str, method: &str, prefix: &str) -> usize {
+        self.sandbox
+            .shared
+            .log
+            .list(Some(vendor))
+            .iter()
+            .filter(|r| r.method == method && r.path.starts_with(prefix))
+            .count()
+    }
+
+    pub async fn heymilo(&self, key: &str, postings: usize) -> HeyMiloSetup {
+        let acct = self
+            .sandbox_control("/heymilo/accounts", serde_json::json!({}))
+            .await;
+        let api_key = acct["api_key"].as_str().unwrap().to_string();
+        let mut made = Vec::new();
+        for i in 0..postings {
+            made.push(
+                self.sandbox_control(
+                    &format!("/heymilo/accounts/{api_key}/postings"),
+                    serde_json::json!({"title": format!("Role {i}")}),
+                )
+                .await,
+            );
+        }
+        let res = self
+            .request(Method::POST, "/v1/connections", Some(key))
+            .json(&serde_json::json!({
+                "provider": "heymilo",
+                "name": "HeyMilo sandbox",
+                "credentials": {"api_key": api_key},
+                "base_url": self.sandbox.vendor_url("heymilo"),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let connection_id = res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        HeyMiloSetup {
+            api_key,
+            connection_id,
+            postings: made,
+        }
+    }
+
+    /// A HeyMilo connection with its postings imported; returns (setup, first template id).
+    pub async fn heymilo_template(&self, key: &str) -> (HeyMiloSetup, String) {
+        let hm = self.heymilo(key, 1).await;
+        let res = self
+            .request(
+                Method::POST,
+                &format!("/v1/connections/{}/templates/import", hm.connection_id),
+                Some(key),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let id = res.json::<Value>().await.unwrap()["data"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        (hm, id)
+    }
 }

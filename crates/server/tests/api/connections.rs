@@ -1,0 +1,348 @@
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::harness::{expect_problem, Backend, TestApp};
+
+crate::on_both_backends!(
+    providers_describe_themselves,
+    connections_crud_without_ever_returning_credentials,
+    connection_bodies_are_validated,
+    check_reports_and_records_credential_trouble,
+    passthrough_is_confined_and_scoped,
+);
+
+async fn providers_describe_themselves(app: TestApp) {
+    let (_, key) = app.workspace_with_key("a", &["templates:read"]).await;
+    let body: Value = app
+        .request(Method::GET, "/v1/providers", Some(&key))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let heymilo = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "heymilo")
+        .unwrap();
+    assert_eq!(heymilo["capabilities"]["create_template"], false);
+    assert_eq!(heymilo["capabilities"]["batch_invite"], true);
+    assert_eq!(heymilo["credentials"][0]["field"], "api_key");
+    assert_eq!(heymilo["credentials"][0]["secret"], true);
+}
+
+async fn connections_crud_without_ever_returning_credentials(app: TestApp) {
+    let (_, key) = app.workspace_with_key("a", &["connections:write"]).await;
+    let hm = app.heymilo(&key, 0).await;
+    let path = format!("/v1/connections/{}", hm.connection_id);
+    let got: Value = app
+        .request(Method::GET, &path, Some(&key))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["provider"], "heymilo");
+    assert_eq!(got["status"], "active");
+    let text = got.to_string();
+    assert!(
+        !text.contains(&hm.api_key),
+        "credentials are never returned"
+    );
+    assert!(got.get("credentials").is_none());
+    let inbound = got["inbound_webhook_url"].as_str().unwrap();
+    assert!(inbound.starts_with(&format!(
+        "{}/v1/inbound/{}/",
+        app.state.config.public_url(),
+        hm.connection_id
+    )));
+
+    // The database holds only ciphertext.
+    sqlx::any::install_default_drivers();
+    let raw = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let (blob,): (Vec<u8>,) = sqlx::query_as("SELECT credentials FROM connections")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    assert!(!blob
+        .windows(hm.api_key.len())
+        .any(|w| w == hm.api_key.as_bytes()));
+
+    let list: Value = app
+        .request(Method::GET, "/v1/connections", Some(&key))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+
+    // Rename and point the credentials at a key that does not exist: check says so.
+    let res = app
+        .request(Method::PATCH, &path, Some(&key))
+        .json(&json!({"name": "renamed", "credentials": {"api_key": "wrong"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["name"], "renamed");
+    let check: Value = app
+        .request(Method::POST, &format!("{path}/check"), Some(&key))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(check["ok"], false);
+    // Clearing the base URL returns to the vendor's real host; absent fields are kept.
+    let res = app
+        .request(Method::PATCH, &path, Some(&key))
+        .json(&json!({"base_url": null}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        (body["base_url"].clone(), body["name"].clone()),
+        (Value::Null, json!("renamed"))
+    );
+
+    assert_eq!(
+        app.request(Method::DELETE, &path, Some(&key))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    expect_problem(
+        app.request(Method::GET, &path, Some(&key))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+    expect_problem(
+        app.request(Method::DELETE, &path, Some(&key))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+async fn connection_bodies_are_validated(app: TestApp) {
+    let (_, key) = app.workspace_with_key("a", &["connections:write"]).await;
+    let base = json!({"provider": "heymilo", "name": "x", "credentials": {"api_key": "k"}});
+    let with = |k: &str, v: Value| {
+        let mut b = base.clone();
+        b[k] = v;
+        b
+    };
+    for (body, field) in [
+        (with("provider", json!("acme")), "provider"),
+        (with("credentials", json!({})), "credentials.api_key"),
+        (
+            with("credentials", json!({"api_key": "k", "password": "p"})),
+            "credentials.password",
+        ),
+        (
+            with("credentials", json!({"api_key": 42})),
+            "credentials.api_key",
+        ),
+        (
+            with("credentials", json!({"api_key": "  "})),
+            "credentials.api_key",
+        ),
+        (with("base_url", json!("ftp://x")), "base_url"),
+        (
+            with("base_url", json!("https://user:pw@api.heymilo.network")),
+            "base_url",
+        ),
+        (
+            with("settings", json!({"colour": "red"})),
+            "settings.colour",
+        ),
+        (
+            with("settings", json!({"outbound_requests_per_minute": -1})),
+            "settings.outbound_requests_per_minute",
+        ),
+        (with("name", json!("")), "name"),
+    ] {
+        let res = app
+            .request(Method::POST, "/v1/connections", Some(&key))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let p = expect_problem(res, 422, "invalid_request").await;
+        assert_eq!(p["errors"][0]["field"], field, "{body}");
+    }
+    let list: Value = app
+        .request(Method::GET, "/v1/connections", Some(&key))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        list["data"].as_array().unwrap().is_empty(),
+        "nothing half-written"
+    );
+}
+
+/// Without `security.allow_private_base_urls`, a connection cannot aim the gateway at
+/// loopback or private addresses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_base_urls_need_configuration() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("security.allow_private_base_urls", json!(false))],
+    )
+    .await;
+    for url in [
+        "http://127.0.0.1:9/heymilo",
+        "http://169.254.169.254/latest",
+        "http://[::1]/",
+        "http://localhost:8080",
+    ] {
+        let res = app
+            .admin(Method::POST, "/v1/connections")
+            .json(&json!({"provider": "heymilo", "name": "x", "credentials": {"api_key": "k"}, "base_url": url}))
+            .send()
+            .await
+            .unwrap();
+        let p = expect_problem(res, 422, "invalid_request").await;
+        assert_eq!(p["errors"][0]["field"], "base_url");
+    }
+    app.stop().await;
+}
+
+async fn check_reports_and_records_credential_trouble(app: TestApp) {
+    let (_, key) = app.workspace_with_key("a", &["connections:write"]).await;
+    let hm = app.heymilo(&key, 2).await;
+    let path = format!("/v1/connections/{}", hm.connection_id);
+    let ok: Value = app
+        .request(Method::POST, &format!("{path}/check"), Some(&key))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ok["ok"], true);
+    assert!(ok["detail"].as_str().unwrap().contains("2 postings"));
+    app.request(Method::PATCH, &path, Some(&key))
+        .json(&json!({"credentials": {"api_key": "revoked-at-vendor"}}))
+        .send()
+        .await
+        .unwrap();
+    let bad: Value = app
+        .request(Method::POST, &format!("{path}/check"), Some(&key))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (bad["ok"].clone(), bad["status"].clone()),
+        (json!(false), json!("invalid_credentials"))
+    );
+    assert!(!bad.to_string().contains("revoked-at-vendor"));
+    let got: Value = app
+        .request(Method::GET, &path, Some(&key))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["status"], "invalid_credentials");
+    // New credentials earn a fresh verdict.
+    app.request(Method::PATCH, &path, Some(&key))
+        .json(&json!({"credentials": {"api_key": hm.api_key}}))
+        .send()
+        .await
+        .unwrap();
+    let ok: Value = app
+        .request(Method::POST, &format!("{path}/check"), Some(&key))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (ok["ok"].clone(), ok["status"].clone()),
+        (json!(true), json!("active"))
+    );
+}
+
+async fn passthrough_is_confined_and_scoped(app: TestApp) {
+    let (ws, key) = app
+        .workspace_with_key("a", &["connections:write", "passthrough"])
+        .await;
+    let hm = app.heymilo(&key, 1).await;
+    let path = format!("/v1/connections/{}/passthrough", hm.connection_id);
+    let res = app
+        .request(Method::POST, &path, Some(&key))
+        .json(&json!({"method": "GET", "path": "/api/postings", "query": {"page": "1", "limit": "5"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], 200);
+    assert_eq!(body["body"]["total"], 1);
+    assert_eq!(body["headers"]["x-ratelimit-limit"], "300");
+    // The vendor's own error comes back as data, not as a gateway error.
+    let res = app
+        .request(Method::POST, &path, Some(&key))
+        .json(&json!({"method": "GET", "path": "/api/interview/nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], 404);
+    for bad in [
+        "../_control/requests",
+        "/api/../../_control/faults",
+        "https://example.com/x",
+        "//example.com/x",
+    ] {
+        let res = app
+            .request(Method::POST, &path, Some(&key))
+            .json(&json!({"method": "GET", "path": bad}))
+            .send()
+            .await
+            .unwrap();
+        let p = expect_problem(res, 422, "invalid_request").await;
+        assert_eq!(p["errors"][0]["field"], "path", "{bad}");
+    }
+    let res = app
+        .request(Method::POST, &path, Some(&key))
+        .json(&json!({"method": "TRACE", "path": "/api/postings"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 422, "invalid_request").await;
+    assert_eq!(app.vendor_calls("heymilo", "GET", "/_control"), 0);
+    let no_scope = app.key_in(&ws, &["connections:write"]).await;
+    let res = app
+        .request(Method::POST, &path, Some(&no_scope))
+        .json(&json!({"method": "GET", "path": "/api/postings"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 403, "forbidden").await;
+}

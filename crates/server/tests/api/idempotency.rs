@@ -1,0 +1,179 @@
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::harness::{expect_problem, TestApp};
+
+crate::on_both_backends!(
+    replays_and_conflicts,
+    concurrent_duplicates_reach_the_vendor_once,
+    one_time_secrets_are_not_replayed
+);
+
+async fn replays_and_conflicts(app: TestApp) {
+    let (_, key) = app
+        .workspace_with_key(
+            "a",
+            &["connections:write", "templates:write", "interviews:write"],
+        )
+        .await;
+    let (_, template) = app.heymilo_template(&key).await;
+    let body = json!({"template_id": template, "candidate": {"email": "idem@example.com"}, "retake": true});
+    let send = |b: &Value, k: &str| {
+        app.request(Method::POST, "/v1/interviews", Some(&key))
+            .header("Idempotency-Key", k)
+            .json(b)
+            .send()
+    };
+    let first = send(&body, "k-1").await.unwrap();
+    assert_eq!(first.status(), 201);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+    let again = send(&body, "k-1").await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        again.json::<Value>().await.unwrap(),
+        first,
+        "the same response, byte for byte"
+    );
+    assert_eq!(
+        app.vendor_calls("heymilo", "POST", "/api/ingest"),
+        1,
+        "a retake was sent once"
+    );
+
+    let mut other = body.clone();
+    other["candidate"]["email"] = json!("someone.else@example.com");
+    expect_problem(
+        send(&other, "k-1").await.unwrap(),
+        422,
+        "idempotency_conflict",
+    )
+    .await;
+    // Errors are replayed too.
+    let bad = json!({"template_id": template, "candidate": {"email": "nope"}});
+    expect_problem(send(&bad, "k-2").await.unwrap(), 422, "invalid_request").await;
+    let replay = send(&bad, "k-2").await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(replay.headers()["content-type"], "application/problem+json");
+    assert_eq!(replay.status(), 422);
+    // The original response, so it names the original request's id.
+    let replayed: Value = replay.json().await.unwrap();
+    assert_eq!(replayed["code"], "invalid_request");
+    assert_eq!(replayed["errors"][0]["field"], "candidate.email");
+    // Keys belong to a workspace: another workspace may use the same key.
+    let (_, other_key) = app
+        .workspace_with_key(
+            "b",
+            &["connections:write", "templates:write", "interviews:write"],
+        )
+        .await;
+    let (_, other_template) = app.heymilo_template(&other_key).await;
+    let res = app
+        .request(Method::POST, "/v1/interviews", Some(&other_key))
+        .header("Idempotency-Key", "k-1")
+        .json(&json!({"template_id": other_template, "candidate": {"email": "idem@example.com"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    let long = "x".repeat(256);
+    expect_problem(send(&body, &long).await.unwrap(), 400, "invalid_request").await;
+}
+
+async fn concurrent_duplicates_reach_the_vendor_once(app: TestApp) {
+    let (_, key) = app
+        .workspace_with_key(
+            "a",
+            &["connections:write", "templates:write", "interviews:write"],
+        )
+        .await;
+    let (_, template) = app.heymilo_template(&key).await;
+    // Slow the vendor so all requests overlap the first.
+    app.sandbox_control("/faults", json!({"vendor": "heymilo", "path_prefix": "/api/ingest", "fault": {"kind": "latency", "ms": 300}})).await;
+    let body = json!({"template_id": template, "candidate": {"email": "race@example.com"}, "retake": true});
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let rb = app
+                .request(Method::POST, "/v1/interviews", Some(&key))
+                .header("Idempotency-Key", "race")
+                .json(&body);
+            tokio::spawn(async move {
+                let res = rb.send().await.unwrap();
+                (res.status().as_u16(), res.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        ids.insert(body["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(ids.len(), 1, "every caller got the one interview");
+    assert_eq!(
+        app.vendor_calls("heymilo", "POST", "/api/ingest"),
+        1,
+        "the vendor was called once"
+    );
+    let list: Value = app
+        .request(Method::GET, "/v1/interviews", Some(&key))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+}
+
+async fn one_time_secrets_are_not_replayed(app: TestApp) {
+    let body = json!({"name": "ci", "scopes": ["interviews:read"]});
+    let first = app
+        .admin(Method::POST, "/v1/api-keys")
+        .header("Idempotency-Key", "mk")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let secret = first["key"].as_str().unwrap().to_string();
+    let again = app
+        .admin(Method::POST, "/v1/api-keys")
+        .header("Idempotency-Key", "mk")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let p = expect_problem(again, 409, "conflict").await;
+    assert!(p["detail"]
+        .as_str()
+        .unwrap()
+        .contains(first["id"].as_str().unwrap()));
+    assert!(!p.to_string().contains(&secret));
+    // Nothing in the database holds the secret.
+    sqlx::any::install_default_drivers();
+    let raw = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT response_body FROM idempotency_keys")
+        .fetch_all(&raw)
+        .await
+        .unwrap();
+    assert!(rows
+        .iter()
+        .all(|(b,)| !String::from_utf8_lossy(b).contains(&secret)));
+    let list: Value = app
+        .admin(Method::GET, "/v1/api-keys")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["data"].as_array().unwrap().len(),
+        2,
+        "one admin key and one created key"
+    );
+}
