@@ -136,7 +136,7 @@ macro_rules! typed_id {
                 use utoipa::openapi::schema::{ObjectBuilder, Type};
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .pattern(Some(concat!("^", $prefix, "_[0-9a-hjkmnp-tv-zA-HJKMNP-TV-Z]{26}$")))
+                    .pattern(Some(concat!("^", $prefix, "_[0-7][0-9a-hjkmnp-tv-zA-HJKMNP-TV-Z]{25}$")))
                     .examples([serde_json::Value::String(concat!($prefix, "_01jd8x3k5m7q9s1v3x5z7b9d1f").to_string())])
                     .description(Some(concat!("Opaque id with the `", $prefix, "_` prefix.")))
                     .into()

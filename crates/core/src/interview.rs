@@ -35,6 +35,5 @@ pub struct Interview {
     pub updated_at: DateTime<Utc>,
     pub last_synced_at: Option<DateTime<Utc>>,
     /// The vendor's last raw payload, for fields the unified model lacks.
-    #[schema(value_type = Object)]
     pub remote_data: serde_json::Value,
 }

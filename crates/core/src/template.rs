@@ -20,7 +20,6 @@ pub struct Template {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The vendor's last raw payload for this object.
-    #[schema(value_type = Object)]
     pub remote_data: serde_json::Value,
 }
 

@@ -65,6 +65,15 @@ pub fn router(shared: Shared) -> Router {
         .nest("/_control", control::routes(shared))
 }
 
+/// The base URL of `vendor`'s simulator in a sandbox served at `root`.
+pub fn vendor_url(root: &str, vendor: &str) -> String {
+    let root = root.trim_end_matches('/');
+    match vendor {
+        "taptalent" => format!("{root}/taptalent/v1/partner"),
+        other => format!("{root}/{other}"),
+    }
+}
+
 /// A running sandbox.
 pub struct SandboxHandle {
     pub addr: SocketAddr,
@@ -80,10 +89,7 @@ impl SandboxHandle {
 
     /// The base URL a connection to `vendor` uses.
     pub fn vendor_url(&self, vendor: &str) -> String {
-        match vendor {
-            "taptalent" => format!("{}/taptalent/v1/partner", self.base_url()),
-            other => format!("{}/{other}", self.base_url()),
-        }
+        vendor_url(&self.base_url(), vendor)
     }
 }
 

@@ -93,6 +93,7 @@ pub struct VendorsConfig {
     pub connect_timeout_secs: u64,
     pub total_budget_secs: u64,
     pub max_retry_after_secs: u64,
+    pub simulator_url: String,
 }
 
 impl VendorsConfig {
@@ -154,8 +155,14 @@ impl Config {
                 .only(&["DATABASE_URL"])
                 .map(|_| "database.url".into()),
         )
-        // GATEWAY_CONFIG names the file itself; it is not a key.
-        .merge(Env::prefixed("GATEWAY_").ignore(&["CONFIG"]).split("__"))
+        // Every key has a section, so only GATEWAY_<SECTION>__<KEY> is configuration:
+        // GATEWAY_CONFIG (the file) and variables others set — Kubernetes injects
+        // GATEWAY_PORT, GATEWAY_SERVICE_HOST… for a service named "gateway" — are not.
+        .merge(
+            Env::prefixed("GATEWAY_")
+                .filter(|k| k.as_str().contains("__"))
+                .split("__"),
+        )
     }
 
     pub fn from_figment(fig: Figment) -> Result<Self, ConfigError> {
@@ -232,6 +239,13 @@ impl Config {
                 return Err(invalid(key, "must be at least 1"));
             }
         }
+        if !v.simulator_url.is_empty() {
+            let url = url::Url::parse(&v.simulator_url)
+                .map_err(|e| invalid("vendors.simulator_url", e.to_string()))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(invalid("vendors.simulator_url", "must be an http(s) URL"));
+            }
+        }
         if v.total_budget_secs >= self.server.request_timeout_secs {
             return Err(invalid(
                 "vendors.total_budget_secs",
@@ -302,6 +316,9 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("GATEWAY_SERVER__BIND", "0.0.0.0:9999");
             jail.set_env("GATEWAY_CONFIG", "ignored.toml");
+            // What Kubernetes injects for a service named "gateway".
+            jail.set_env("GATEWAY_PORT", "tcp://10.0.0.1:8080");
+            jail.set_env("GATEWAY_SERVICE_HOST", "10.0.0.1");
             jail.set_env("DATABASE_URL", "postgres://u:p@db/gw");
             let c = Config::load(None).unwrap();
             assert_eq!(c.server.bind.to_string(), "0.0.0.0:9999");

@@ -65,42 +65,85 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::response::Response> {
 }
 
 /// Add the error responses any operation can give, where the handler did not describe them.
-fn add_common_errors(op: &mut Operation, path: &str, open: bool) {
+fn add_common_errors(op: &mut Operation, method: &str, open: bool) {
     let mut add = |status: &str, description: &str| {
         op.responses
             .responses
             .entry(status.to_string())
             .or_insert_with(|| problem(description));
     };
-    if !open {
+    if open {
         add(
-            "401",
-            "Missing, malformed, unknown, expired or revoked API key",
+            "500",
+            "Internal error (a bug); the body carries no internal detail",
         );
-        add("403", "The API key lacks the scope this operation needs");
-        add("429", "The API key's rate limit was reached");
+        add("503", "The database is unavailable");
+        return;
     }
-    if path.contains('{') {
-        add(
-            "404",
-            "No such resource in this workspace (malformed ids included)",
-        );
-    }
+    add(
+        "401",
+        "Missing, malformed, unknown, expired or revoked API key",
+    );
+    add("403", "The API key lacks the scope this operation needs");
+    add("404", "No such resource in this workspace: an id in the path or body is unknown, malformed or another workspace's");
+    add("429", "The API key's rate limit was reached");
     let has_body = op.request_body.is_some();
+    let has_query = op.parameters.as_ref().is_some_and(|ps| {
+        ps.iter()
+            .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+    });
+    // A POST also takes `Idempotency-Key`: a malformed one is 400, a reused one 422.
+    if has_body || has_query || method == "POST" {
+        add("400", "Malformed JSON, query parameter or Idempotency-Key");
+        add(
+            "422",
+            "Invalid field values (`errors` names each field), or `idempotency_conflict`",
+        );
+    }
     if has_body {
-        add("400", "Malformed JSON");
         add("413", "Request body too large");
         add("415", "Content-Type is not application/json");
     }
-    if has_body || op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
-        add("422", "Invalid field values; `errors` names each field");
+    if method != "GET" {
+        add("409", "Conflicts with the current state, or a request with the same Idempotency-Key is still running");
+        add(
+            "502",
+            "The vendor failed or timed out after retries (`provider` block)",
+        );
     }
     add(
         "500",
         "Internal error (a bug); the body carries no internal detail",
     );
-    add("503", "The database is unavailable");
+    add(
+        "503",
+        "The database is unavailable, or the vendor's rate limit outlasted the retries",
+    );
     add("504", "The request exceeded the server's time limit");
+}
+
+/// `Idempotency-Key`, accepted on every authenticated POST.
+fn idempotency_key() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::Required;
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes the request safe to retry: the same key with the same request within the retention \
+             window (24 h by default) replays the first response (`Idempotent-Replayed: true`); the same \
+             key with a different request is 422 `idempotency_conflict`.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[\\x20-\\x7E]+$")),
+        ))
+        .build()
 }
 
 /// The complete document for a router's collected paths.
@@ -125,7 +168,12 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                     // Path templates like /v1/inbound/{connection_id}/{token} match as prefixes.
                     path,
                 );
-                add_common_errors(op, path, open);
+                add_common_errors(op, method, open);
+                if method == "POST" && !open {
+                    op.parameters
+                        .get_or_insert_with(Vec::new)
+                        .push(idempotency_key());
+                }
             }
         }
     }

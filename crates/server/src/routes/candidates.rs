@@ -34,6 +34,8 @@ pub struct CandidateListParams {
     pub external_id: Option<String>,
     #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
+    /// `next_cursor` from the previous page.
+    #[param(pattern = r"^([A-Za-z0-9_-]{22})?$")]
     pub cursor: Option<String>,
 }
 
@@ -43,6 +45,8 @@ pub struct CandidateListParams {
 pub struct PageParams {
     #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
+    /// `next_cursor` from the previous page.
+    #[param(pattern = r"^([A-Za-z0-9_-]{22})?$")]
     pub cursor: Option<String>,
 }
 

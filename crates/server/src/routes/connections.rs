@@ -111,6 +111,8 @@ pub struct ConnectionList {
 pub struct ConnectionListParams {
     #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
+    /// `next_cursor` from the previous page.
+    #[param(pattern = r"^([A-Za-z0-9_-]{22})?$")]
     pub cursor: Option<String>,
 }
 

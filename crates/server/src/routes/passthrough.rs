@@ -46,8 +46,7 @@ pub struct PassthroughIn {
     /// Query parameters.
     #[schema(value_type = Option<Object>, example = json!({"posting_id": "posting_123"}))]
     pub query: Option<BTreeMap<String, String>>,
-    /// A JSON body, sent as `application/json`.
-    #[schema(value_type = Option<Object>)]
+    /// A JSON body (any shape), sent as `application/json`.
     pub body: Option<serde_json::Value>,
 }
 
@@ -57,8 +56,7 @@ pub struct PassthroughOut {
     #[schema(example = 200)]
     pub status: u16,
     pub headers: BTreeMap<String, String>,
-    /// The vendor's body: JSON when it is JSON, else a string.
-    #[schema(value_type = Object)]
+    /// The vendor's body: JSON (any shape) when it is JSON, else a string.
     pub body: serde_json::Value,
 }
 

@@ -87,6 +87,8 @@ pub struct TemplateListParams {
     pub connection_id: Option<ConnectionId>,
     #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
+    /// `next_cursor` from the previous page.
+    #[param(pattern = r"^([A-Za-z0-9_-]{22})?$")]
     pub cursor: Option<String>,
 }
 

@@ -346,3 +346,38 @@ async fn passthrough_is_confined_and_scoped(app: TestApp) {
         .unwrap();
     expect_problem(res, 403, "forbidden").await;
 }
+
+/// `vendors.simulator_url` sends every connection to the simulators, whatever its base_url.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulator_mode_reaches_the_sandbox_for_every_connection() {
+    let app = TestApp::spawn_with_simulators(Backend::Sqlite).await;
+    let acct = app.sandbox_control("/heymilo/accounts", json!({})).await;
+    let key = acct["api_key"].as_str().unwrap();
+    app.sandbox_control(
+        &format!("/heymilo/accounts/{key}/postings"),
+        json!({"title": "Role"}),
+    )
+    .await;
+    // No base_url: in production this would be api.heymilo.network.
+    let res = app
+        .admin(Method::POST, "/v1/connections")
+        .json(&json!({"provider": "heymilo", "name": "x", "credentials": {"api_key": key}}))
+        .send()
+        .await
+        .unwrap();
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let check: Value = app
+        .admin(Method::POST, &format!("/v1/connections/{id}/check"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(check["ok"], true, "{check}");
+    assert_eq!(app.vendor_calls("heymilo", "GET", "/api/postings"), 1);
+    app.stop().await;
+}

@@ -82,12 +82,32 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, overrides: &[(&str, Value)]) -> Self {
+        Self::spawn_configured(backend, overrides, false).await
+    }
+
+    /// With `vendors.simulator_url` pointing at this app's sandbox.
+    pub async fn spawn_with_simulators(backend: Backend) -> Self {
+        Self::spawn_configured(backend, &[], true).await
+    }
+
+    async fn spawn_configured(
+        backend: Backend,
+        overrides: &[(&str, Value)],
+        simulators: bool,
+    ) -> Self {
+        let sandbox = gateway_sandbox::spawn("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let mut overrides = overrides.to_vec();
+        if simulators {
+            overrides.push(("vendors.simulator_url", Value::String(sandbox.base_url())));
+        }
         let db = match backend {
             Backend::Postgres => gateway_store::testing::postgres().await,
             Backend::Sqlite => gateway_store::testing::sqlite().await,
         }
         .expect("test database");
-        let config = test_config(&db.url, overrides);
+        let config = test_config(&db.url, &overrides);
         let master = MasterKey::load(&config.security).unwrap();
         let gateway = Gateway::with_store(config, db.store, master).await.unwrap();
         let state = gateway.state().clone();
@@ -101,9 +121,6 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let sandbox = gateway_sandbox::spawn("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
