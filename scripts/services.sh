@@ -31,6 +31,24 @@ ensure_postgres() {
   exit 1
 }
 
+ensure_redis() {
+  if redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then return; fi
+  if ! command -v redis-server >/dev/null 2>&1; then
+    need_root Redis
+    echo "scripts/test: installing Redis" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null
+  fi
+  echo "scripts/test: starting Redis" >&2
+  mkdir -p /tmp/redis-test
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --dir /tmp/redis-test >/dev/null
+  for _ in $(seq 1 30); do
+    redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG && return
+    sleep 0.5
+  done
+  echo "scripts/test: Redis did not come up on 127.0.0.1:6379" >&2
+  exit 1
+}
+
 # A fresh database per run; each test then makes its own schema inside it.
 fresh_test_database() {
   local name="$1"

@@ -11,10 +11,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::auth::{middleware::require_api_key, Authenticator, KeyHasher};
-use crate::config::Config;
+use crate::config::{Config, RateLimitBackend};
 use crate::crypto::MasterKey;
 use crate::error::ApiError;
 use crate::idempotency::idempotency;
+use crate::rate_limit::{
+    rate_limit, KeyQuota, Limiter, MemoryLimiter, RateLimitState, RedisLimiter,
+};
 use crate::registry::ProviderRegistry;
 use crate::request_context::{request_context, RequestLimits};
 use crate::server_secrets;
@@ -77,11 +80,23 @@ impl Gateway {
             Duration::from_secs(config.auth.cache_ttl_secs),
         ));
         let policy = config.vendors.retry_policy();
+        let limiter = Arc::new(match config.rate_limit.backend {
+            RateLimitBackend::Memory => Limiter::Memory(MemoryLimiter::default()),
+            RateLimitBackend::Redis => Limiter::Redis(
+                RedisLimiter::new(
+                    config.rate_limit.redis_url.expose(),
+                    &config.rate_limit.redis_prefix,
+                    Duration::from_millis(config.rate_limit.redis_timeout_ms),
+                )
+                .map_err(|e| anyhow::anyhow!("rate_limit.redis_url: {e}"))?,
+            ),
+        });
         Ok(Self {
             state: AppState::new(StateInner {
                 registry: ProviderRegistry::standard(policy),
                 passthrough_http: provider_http::VendorHttp::new("passthrough", 0, policy),
                 inbound_key,
+                limiter,
                 config,
                 store,
                 master_key,
@@ -114,6 +129,17 @@ impl Gateway {
             .layer(axum::middleware::from_fn_with_state(
                 self.state.clone(),
                 idempotency,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                RateLimitState {
+                    limiter: self.state.limiter.clone(),
+                    default: KeyQuota {
+                        per_minute: self.state.config.rate_limit.default_requests_per_minute,
+                        burst: self.state.config.rate_limit.default_burst,
+                    },
+                    fail_open: self.state.config.rate_limit.fail_open,
+                },
+                rate_limit,
             ))
             .layer(axum::middleware::from_fn_with_state(
                 self.state.auth.clone(),
@@ -177,6 +203,17 @@ impl Gateway {
                 }
             }
         });
+        let limiter = self.state.limiter.clone();
+        let mut trim_stop = stop.clone();
+        let trim = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => limiter.retain_recent(),
+                    _ = trim_stop.changed() => break,
+                }
+            }
+        });
         let mut stop = stop;
         let flush = tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -188,7 +225,7 @@ impl Gateway {
                 }
             }
         });
-        vec![flush, purge]
+        vec![flush, purge, trim]
     }
 }
 

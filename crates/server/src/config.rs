@@ -24,6 +24,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub idempotency: IdempotencyConfig,
     pub vendors: VendorsConfig,
+    pub rate_limit: RateLimitConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -83,6 +84,26 @@ pub struct AuthConfig {
 pub struct IdempotencyConfig {
     pub retention_hours: u64,
     pub lock_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RateLimitBackend {
+    Memory,
+    Redis,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub default_requests_per_minute: u32,
+    pub default_burst: u32,
+    pub backend: RateLimitBackend,
+    /// May carry a password.
+    pub redis_url: Secret<String>,
+    pub redis_prefix: String,
+    pub redis_timeout_ms: u64,
+    pub fail_open: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -225,6 +246,25 @@ impl Config {
         }
         if self.idempotency.lock_secs == 0 {
             return Err(invalid("idempotency.lock_secs", "must be at least 1"));
+        }
+        let r = &self.rate_limit;
+        if r.default_requests_per_minute == 0 {
+            return Err(invalid(
+                "rate_limit.default_requests_per_minute",
+                "must be at least 1",
+            ));
+        }
+        if r.default_burst == 0 {
+            return Err(invalid("rate_limit.default_burst", "must be at least 1"));
+        }
+        if r.backend == RateLimitBackend::Redis && !r.redis_url.expose().starts_with("redis") {
+            return Err(invalid(
+                "rate_limit.redis_url",
+                "must be a redis:// or rediss:// URL",
+            ));
+        }
+        if r.redis_timeout_ms == 0 {
+            return Err(invalid("rate_limit.redis_timeout_ms", "must be at least 1"));
         }
         let v = &self.vendors;
         if !(1..=10).contains(&v.max_attempts) {

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod openapi;
 pub mod pagination;
+pub mod rate_limit;
 pub mod registry;
 pub mod request_context;
 pub mod routes;

@@ -22,6 +22,7 @@ pub struct StateInner {
     pub inbound_key: [u8; 32],
     /// Raw vendor requests (passthrough).
     pub passthrough_http: provider_http::VendorHttp,
+    pub limiter: Arc<crate::rate_limit::Limiter>,
 }
 
 impl AppState {

@@ -14,5 +14,6 @@ mod health;
 mod idempotency;
 mod interviews;
 mod isolation;
+mod rate_limits;
 mod templates;
 mod workspaces;
