@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::auth::{middleware::require_api_key, Authenticator, KeyHasher};
 use crate::config::{Config, RateLimitBackend};
-use crate::crypto::MasterKey;
+use crate::crypto::KeyRing;
 use crate::error::ApiError;
 use crate::idempotency::idempotency;
 use crate::rate_limit::{
@@ -45,7 +45,7 @@ impl Gateway {
                 .await
                 .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
         }
-        let master_key = MasterKey::load(&config.security)?;
+        let master_key = KeyRing::load(&config.security)?;
         Self::with_store(config, store, master_key).await
     }
 
@@ -53,7 +53,7 @@ impl Gateway {
     pub async fn with_store(
         config: Config,
         store: Arc<dyn Store>,
-        master_key: MasterKey,
+        master_key: KeyRing,
     ) -> anyhow::Result<Self> {
         let pending = store.pending_migrations().await?;
         if !pending.is_empty() {

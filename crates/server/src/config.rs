@@ -70,6 +70,9 @@ pub struct SecurityConfig {
     pub master_key_file: Option<PathBuf>,
     pub generate_master_key: bool,
     pub allow_private_base_urls: bool,
+    /// Earlier master keys (base64) that may still open values, during a rotation.
+    #[serde(default)]
+    pub previous_master_keys: Vec<Secret<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -151,6 +151,54 @@ impl MasterKey {
     }
 }
 
+/// The master key, plus earlier ones that may still open values (during a rotation).
+/// Sealing always uses the current key; opening picks the key by the fingerprint the value
+/// carries. This is what makes rotation possible without downtime: run every replica with
+/// the new key current and the old one previous, re-seal (`rotate-master-key`), then drop
+/// the old key.
+#[derive(Clone, Debug)]
+pub struct KeyRing {
+    current: MasterKey,
+    previous: Vec<MasterKey>,
+}
+
+impl KeyRing {
+    pub fn new(current: MasterKey, previous: Vec<MasterKey>) -> Self {
+        Self { current, previous }
+    }
+
+    pub fn load(cfg: &SecurityConfig) -> Result<Self, CryptoError> {
+        let current = MasterKey::load(cfg)?;
+        let previous = cfg
+            .previous_master_keys
+            .iter()
+            .map(|k| MasterKey::from_base64(k.expose()))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { current, previous })
+    }
+
+    pub fn current(&self) -> &MasterKey {
+        &self.current
+    }
+
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> Vec<u8> {
+        self.current.seal(plaintext, context)
+    }
+
+    pub fn open(&self, sealed: &[u8], context: &str) -> Result<Vec<u8>, CryptoError> {
+        let fingerprint = sealed.get(1..5).ok_or(CryptoError::Corrupt)?;
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .find(|k| k.fingerprint == fingerprint)
+            .ok_or(CryptoError::WrongKey)?
+            .open(sealed, context)
+    }
+
+    pub fn fingerprint_hex(&self) -> String {
+        self.current.fingerprint_hex()
+    }
+}
+
 /// Write a secret file readable by its owner only.
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -221,6 +269,7 @@ mod tests {
             master_key_file: Some(path.clone()),
             generate_master_key: false,
             allow_private_base_urls: false,
+            previous_master_keys: Vec::new(),
         };
         assert!(matches!(
             MasterKey::load(&cfg),
@@ -243,5 +292,30 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+}
+
+#[cfg(test)]
+mod ring_tests {
+    use super::*;
+
+    #[test]
+    fn a_ring_opens_what_any_of_its_keys_sealed() {
+        let old = MasterKey::from_base64(&MasterKey::generate_base64()).unwrap();
+        let new = MasterKey::from_base64(&MasterKey::generate_base64()).unwrap();
+        let sealed_old = old.seal(b"secret", "ctx");
+        let ring = KeyRing::new(new.clone(), vec![old]);
+        assert_eq!(ring.open(&sealed_old, "ctx").unwrap(), b"secret");
+        let sealed_new = ring.seal(b"secret", "ctx");
+        assert_eq!(
+            new.open(&sealed_new, "ctx").unwrap(),
+            b"secret",
+            "the ring seals with the current key"
+        );
+        let alone = KeyRing::new(new, vec![]);
+        assert!(matches!(
+            alone.open(&sealed_old, "ctx"),
+            Err(CryptoError::WrongKey)
+        ));
     }
 }

@@ -13,6 +13,7 @@ pub mod pagination;
 pub mod rate_limit;
 pub mod registry;
 pub mod request_context;
+pub mod rotation;
 pub mod routes;
 pub mod server_secrets;
 pub mod service;

@@ -35,8 +35,18 @@ enum Command {
     Keys(KeysCommand),
     /// Print the OpenAPI document.
     Openapi,
+    /// Re-seal every secret at rest under the current master key (see README "Master key").
+    RotateMasterKey(RotateArgs),
     /// Run the vendor simulators (HeyMilo, Flowmingo, InterviewFlowAI, TapTalent) alone.
     Sandbox(SandboxArgs),
+}
+
+#[derive(Args)]
+struct RotateArgs {
+    /// Generate a new key into security.master_key_file (the single-node default), keeping
+    /// the old one as <file>.previous.
+    #[arg(long)]
+    generate: bool,
 }
 
 #[derive(Args)]
@@ -134,6 +144,25 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            Ok(())
+        }
+        Command::RotateMasterKey(args) => {
+            let report =
+                interview_gateway::rotation::rotate_master_key(&config, args.generate).await?;
+            println!(
+                "re-sealed {} secrets: master key {} -> {}",
+                report.resealed, report.old_fingerprint, report.new_fingerprint
+            );
+            match report.key_file {
+                Some(path) => println!(
+                    "the new key is in {} (the old one in {}); restart the gateway",
+                    path.display(),
+                    path.with_extension("key.previous").display()
+                ),
+                None => println!(
+                    "every secret is sealed under the current key; previous_master_keys can go"
+                ),
+            }
             Ok(())
         }
         Command::Sandbox(args) => {

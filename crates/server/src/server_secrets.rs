@@ -4,7 +4,7 @@
 use gateway_store::Store;
 use rand::RngCore;
 
-use crate::crypto::{CryptoError, MasterKey};
+use crate::crypto::{CryptoError, KeyRing};
 
 pub const API_KEY_HASH_KEY: &str = "api_key_hash_key";
 pub const INBOUND_TOKEN_KEY: &str = "inbound_token_key";
@@ -30,7 +30,7 @@ pub enum SecretsError {
 /// The 32-byte secret `name`, created at random the first time any replica asks.
 pub async fn load_or_create(
     store: &dyn Store,
-    key: &MasterKey,
+    key: &KeyRing,
     name: &str,
 ) -> Result<[u8; 32], SecretsError> {
     let mut fresh = [0u8; 32];

@@ -5,7 +5,7 @@ use gateway_store::Store;
 
 use crate::auth::Authenticator;
 use crate::config::Config;
-use crate::crypto::MasterKey;
+use crate::crypto::KeyRing;
 use crate::registry::ProviderRegistry;
 
 /// What every handler can reach. Cheap to clone.
@@ -15,7 +15,7 @@ pub struct AppState(Arc<StateInner>);
 pub struct StateInner {
     pub config: Config,
     pub store: Arc<dyn Store>,
-    pub master_key: MasterKey,
+    pub master_key: KeyRing,
     pub auth: Arc<Authenticator>,
     pub registry: ProviderRegistry,
     /// Keys the per-connection inbound webhook tokens.

@@ -16,6 +16,7 @@ pub mod health;
 pub mod idempotency;
 pub mod interviews;
 pub mod mappings;
+pub mod secret_rotation;
 pub mod templates;
 pub mod workspaces;
 
@@ -35,6 +36,7 @@ pub use idempotency::{IdempotencyBegin, IdempotencyStore, IdempotencyTimes};
 pub use interviews::{InterviewFilter, InterviewStore, NewInterview, VendorState};
 pub use mappings::{Mapping, MappingStore};
 pub use page::{Page, PageRequest};
+pub use secret_rotation::{Rewrap, SealedRef, SecretRotationStore};
 pub use templates::{TemplateFilter, TemplateStore, Upserted};
 pub use workspaces::WorkspaceStore;
 
@@ -43,6 +45,7 @@ pub trait Store:
     WorkspaceStore
     + ApiKeyStore
     + GatewaySecretStore
+    + SecretRotationStore
     + ConnectionStore
     + TemplateStore
     + CandidateStore

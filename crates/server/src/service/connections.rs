@@ -19,7 +19,7 @@ use url::Url;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-fn credentials_context(id: ConnectionId) -> String {
+pub fn credentials_context(id: ConnectionId) -> String {
     format!("connection:{id}:credentials")
 }
 

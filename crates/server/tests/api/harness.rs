@@ -5,7 +5,7 @@ use figment::Figment;
 use gateway_core::Scope;
 use interview_gateway::bootstrap::{create_key, WorkspaceChoice};
 use interview_gateway::config::DEFAULT_TOML;
-use interview_gateway::crypto::MasterKey;
+use interview_gateway::crypto::{KeyRing, MasterKey};
 use interview_gateway::state::AppState;
 use interview_gateway::{Config, Gateway};
 use reqwest::{Method, RequestBuilder, Response};
@@ -108,7 +108,7 @@ impl TestApp {
         }
         .expect("test database");
         let config = test_config(&db.url, &overrides);
-        let master = MasterKey::load(&config.security).unwrap();
+        let master = KeyRing::load(&config.security).unwrap();
         let gateway = Gateway::with_store(config, db.store, master).await.unwrap();
         let state = gateway.state().clone();
         let admin = create_key(

@@ -14,6 +14,7 @@ mod health;
 mod idempotency;
 mod interviews;
 mod isolation;
+mod master_key;
 mod rate_limits;
 mod templates;
 mod workspaces;

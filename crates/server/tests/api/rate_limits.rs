@@ -168,7 +168,7 @@ async fn three_replicas_share_one_limit_through_redis() {
     let mut config = test_config(&db.url, &[]);
     config.security.master_key = Some(gateway_core::Secret::new(master.clone()));
     let key = {
-        let mk = interview_gateway::crypto::MasterKey::load(&config.security).unwrap();
+        let mk = interview_gateway::crypto::KeyRing::load(&config.security).unwrap();
         let gw = interview_gateway::Gateway::with_store(config, db.store.clone(), mk)
             .await
             .unwrap();
