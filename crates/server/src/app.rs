@@ -214,6 +214,29 @@ impl Gateway {
                 }
             }
         });
+        let auth_for_changes = self.state.auth.clone();
+        let store_for_changes = self.state.store.clone();
+        let mut changes_stop = stop.clone();
+        let changes = tokio::spawn(async move {
+            let mut rx = match store_for_changes.subscribe_key_changes().await {
+                Ok(Some(rx)) => rx,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for key changes from other replicas; cached keys expire within auth.cache_ttl_secs");
+                    return;
+                }
+            };
+            loop {
+                tokio::select! {
+                    change = rx.recv() => match change {
+                        Some(gateway_store::KeyChange::Key(id)) => auth_for_changes.evict(id),
+                        Some(gateway_store::KeyChange::Resync) => auth_for_changes.clear(),
+                        None => break,
+                    },
+                    _ = changes_stop.changed() => break,
+                }
+            }
+        });
         let mut stop = stop;
         let flush = tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -225,7 +248,7 @@ impl Gateway {
                 }
             }
         });
-        vec![flush, purge, trim]
+        vec![flush, purge, trim, changes]
     }
 }
 

@@ -15,6 +15,7 @@ pub mod gateway_secrets;
 pub mod health;
 pub mod idempotency;
 pub mod interviews;
+pub mod key_events;
 pub mod mappings;
 pub mod secret_rotation;
 pub mod templates;
@@ -34,6 +35,7 @@ pub use gateway_secrets::GatewaySecretStore;
 pub use health::HealthStore;
 pub use idempotency::{IdempotencyBegin, IdempotencyStore, IdempotencyTimes};
 pub use interviews::{InterviewFilter, InterviewStore, NewInterview, VendorState};
+pub use key_events::{KeyChange, KeyEventStore};
 pub use mappings::{Mapping, MappingStore};
 pub use page::{Page, PageRequest};
 pub use secret_rotation::{Rewrap, SealedRef, SecretRotationStore};
@@ -46,6 +48,7 @@ pub trait Store:
     + ApiKeyStore
     + GatewaySecretStore
     + SecretRotationStore
+    + KeyEventStore
     + ConnectionStore
     + TemplateStore
     + CandidateStore

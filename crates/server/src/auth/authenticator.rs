@@ -129,6 +129,21 @@ impl Authenticator {
         }
     }
 
+    /// Forget every cached key (after missing change notifications).
+    pub fn clear(&self) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.clear();
+        }
+    }
+
+    /// Evict locally and tell the other replicas to do the same.
+    pub async fn key_changed(&self, key_id: ApiKeyId) {
+        self.evict(key_id);
+        if let Err(e) = self.store.publish_key_change(key_id).await {
+            tracing::warn!(key_id = %key_id, error = %e, "could not notify other replicas of a key change; their caches expire within auth.cache_ttl_secs");
+        }
+    }
+
     /// Write the buffered last-use times in one batch.
     pub async fn flush_usage(&self) {
         let batch: Vec<_> = match self.usage.lock() {

@@ -237,7 +237,7 @@ pub async fn revoke_api_key(
         .revoke_api_key(ws, id, now())
         .await?
         .ok_or_else(|| ApiError::not_found(id))?;
-    state.auth.evict(id);
+    state.auth.key_changed(id).await;
     tracing::info!(key_id = %id, by = %principal.key_id, "api key revoked");
     Ok(Json(key))
 }
@@ -280,7 +280,7 @@ pub async fn rotate_api_key(
             None => ApiError::not_found(id),
         });
     };
-    state.auth.evict(id);
+    state.auth.key_changed(id).await;
     tracing::info!(key_id = %id, grace_seconds = body.grace_seconds, by = %principal.key_id, "api key rotated");
     let rotated = NoReplay(format!("a new secret for API key {}", api_key.id));
     Ok((

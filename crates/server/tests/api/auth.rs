@@ -242,3 +242,108 @@ async fn postgres_cache_is_bounded_by_its_ttl() {
     expect_problem(res, 401, "unauthorized").await;
     app.stop().await;
 }
+
+/// Revocation through one replica reaches the others' caches by notification, long before
+/// their cache TTL (set to 10 minutes here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_revocation_reaches_every_replica() {
+    use interview_gateway::crypto::KeyRing;
+    use interview_gateway::Gateway;
+    let db = gateway_store::testing::postgres().await.unwrap();
+    let mut config = crate::harness::test_config(&db.url, &[("auth.cache_ttl_secs", json!(600))]);
+    config.security.master_key = Some(gateway_core::Secret::new(
+        interview_gateway::crypto::MasterKey::generate_base64(),
+    ));
+    let mut bases = Vec::new();
+    let mut stops = Vec::new();
+    let mut admin = String::new();
+    for i in 0..2 {
+        let store = gateway_store::connect(&db.url, Default::default())
+            .await
+            .unwrap();
+        let gw = Gateway::with_store(
+            config.clone(),
+            store,
+            KeyRing::load(&config.security).unwrap(),
+        )
+        .await
+        .unwrap();
+        if i == 0 {
+            let made = interview_gateway::bootstrap::create_key(
+                gw.state(),
+                interview_gateway::bootstrap::WorkspaceChoice::Default { name: "w".into() },
+                "admin",
+                vec![gateway_core::Scope::Admin],
+            )
+            .await
+            .unwrap();
+            admin = made.secret.expose().clone();
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        bases.push(format!("http://{}", listener.local_addr().unwrap()));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        stops.push(tx);
+        tokio::spawn(gw.serve(listener, async {
+            let _ = rx.await;
+        }));
+    }
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/v1/api-keys", bases[0]))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "k", "scopes": ["keys:write"]}))
+        .send()
+        .await
+        .unwrap();
+    let made: Value = res.json().await.unwrap();
+    let key = made["key"].as_str().unwrap().to_string();
+    for base in &bases {
+        assert_eq!(
+            client
+                .get(format!("{base}/v1/api-keys"))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200,
+            "cached on {base}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await; // both replicas are listening
+    client
+        .delete(format!(
+            "{}/v1/api-keys/{}",
+            bases[0],
+            made["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let revoked_at = std::time::Instant::now();
+    loop {
+        let status = client
+            .get(format!("{}/v1/api-keys", bases[1]))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == 401 {
+            break;
+        }
+        assert!(
+            revoked_at.elapsed() < Duration::from_secs(2),
+            "replica B still trusts a revoked key"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    eprintln!(
+        "revocation reached the other replica after {:?}",
+        revoked_at.elapsed()
+    );
+    for s in stops {
+        let _ = s.send(());
+    }
+}
