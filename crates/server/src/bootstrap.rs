@@ -46,6 +46,16 @@ pub async fn create_key(
                         created_at: now(),
                     };
                     state.store.insert_workspace(&w).await?;
+                    crate::audit::record(crate::audit::Action {
+                        state,
+                        workspace: w.id,
+                        actor: None,
+                        action: "workspace.created",
+                        target_type: "workspace",
+                        target_id: w.id.to_string(),
+                        details: serde_json::json!({"name": w.name, "via": "cli"}),
+                    })
+                    .await;
                     w.id
                 }
                 [only] => only.id,
@@ -73,6 +83,16 @@ pub async fn create_key(
         .store
         .insert_api_key(&api_key, &generated.lookup, &hash)
         .await?;
+    crate::audit::record(crate::audit::Action {
+        state,
+        workspace: workspace_id,
+        actor: None,
+        action: "api_key.created",
+        target_type: "api_key",
+        target_id: api_key.id.to_string(),
+        details: serde_json::json!({"name": api_key.name, "scopes": api_key.scopes, "prefix": api_key.prefix, "via": "cli"}),
+    })
+    .await;
     Ok(CreatedKey {
         api_key,
         secret: generated.full,

@@ -1,6 +1,7 @@
 //! Interview Gateway: the HTTP server, its configuration and its command line.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;

@@ -25,6 +25,7 @@ use crate::error::{ErrorCode, Problem, ProviderProblem};
         (name = "operations", description = "Health, metrics and the spec itself; no key needed."),
         (name = "workspaces", description = "Tenants. Admin keys only."),
         (name = "api-keys", description = "Keys, scopes, rotation and revocation."),
+        (name = "audit", description = "Who did what to keys, connections, workspaces and webhook endpoints."),
         (name = "providers", description = "The vendors and what each can do."),
         (name = "connections", description = "Vendor accounts: credentials (sealed, never returned), checks, passthrough."),
         (name = "templates", description = "What candidates are invited to: created at the vendor, linked, or imported."),

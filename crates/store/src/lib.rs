@@ -9,6 +9,7 @@ pub mod error;
 pub mod page;
 
 pub mod api_keys;
+pub mod audit;
 pub mod candidates;
 pub mod connections;
 pub mod gateway_secrets;
@@ -27,6 +28,7 @@ pub mod testing;
 use std::sync::Arc;
 
 pub use api_keys::{ApiKeyStore, KeyCredential};
+pub use audit::{AuditEntry, AuditFilter, AuditStore};
 pub use backend::{BackendKind, PgStore, PoolSettings, SqliteStore};
 pub use candidates::{CandidateFilter, CandidateStore};
 pub use connections::{ConnectionStore, ConnectionUpdate, StoredConnection};
@@ -49,6 +51,7 @@ pub trait Store:
     + GatewaySecretStore
     + SecretRotationStore
     + KeyEventStore
+    + AuditStore
     + ConnectionStore
     + TemplateStore
     + CandidateStore

@@ -177,6 +177,7 @@ pub async fn create_api_key(
         .insert_api_key(&api_key, &generated.lookup, &hash)
         .await?;
     tracing::info!(key_id = %api_key.id, %workspace_id, by = %principal.key_id, "api key created");
+    crate::audit::record(crate::audit::Action { state: &state, workspace: workspace_id, actor: Some(principal.key_id), action: "api_key.created", target_type: "api_key", target_id: api_key.id.to_string(), details: serde_json::json!({"name": api_key.name, "scopes": api_key.scopes, "prefix": api_key.prefix, "expires_at": api_key.expires_at}) }).await;
     let created = NoReplay(format!("API key {}", api_key.id));
     Ok((
         StatusCode::CREATED,
@@ -239,6 +240,16 @@ pub async fn revoke_api_key(
         .ok_or_else(|| ApiError::not_found(id))?;
     state.auth.key_changed(id).await;
     tracing::info!(key_id = %id, by = %principal.key_id, "api key revoked");
+    crate::audit::record(crate::audit::Action {
+        state: &state,
+        workspace: ws,
+        actor: Some(principal.key_id),
+        action: "api_key.revoked",
+        target_type: "api_key",
+        target_id: id.to_string(),
+        details: serde_json::json!({"name": key.name}),
+    })
+    .await;
     Ok(Json(key))
 }
 
@@ -282,6 +293,16 @@ pub async fn rotate_api_key(
     };
     state.auth.key_changed(id).await;
     tracing::info!(key_id = %id, grace_seconds = body.grace_seconds, by = %principal.key_id, "api key rotated");
+    crate::audit::record(crate::audit::Action {
+        state: &state,
+        workspace: ws,
+        actor: Some(principal.key_id),
+        action: "api_key.rotated",
+        target_type: "api_key",
+        target_id: id.to_string(),
+        details: serde_json::json!({"grace_seconds": body.grace_seconds, "prefix": api_key.prefix}),
+    })
+    .await;
     let rotated = NoReplay(format!("a new secret for API key {}", api_key.id));
     Ok((
         Extension(rotated),

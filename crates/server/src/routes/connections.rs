@@ -199,6 +199,7 @@ pub async fn create_connection(
         .insert_connection(principal.workspace_id, &connection, &sealed)
         .await?;
     tracing::info!(connection_id = %connection.id, provider = %connection.provider, by = %principal.key_id, "connection created");
+    crate::audit::record(crate::audit::Action { state: &state, workspace: principal.workspace_id, actor: Some(principal.key_id), action: "connection.created", target_type: "connection", target_id: connection.id.to_string(), details: serde_json::json!({"provider": connection.provider, "name": connection.name, "base_url": connection.base_url}) }).await;
     Ok((StatusCode::CREATED, Json(out(&state, connection))))
 }
 
@@ -290,6 +291,7 @@ pub async fn update_connection(
         .await?
         .ok_or_else(|| ApiError::not_found(id))?;
     tracing::info!(connection_id = %id, credentials_replaced = body.credentials.is_some(), by = %principal.key_id, "connection updated");
+    crate::audit::record(crate::audit::Action { state: &state, workspace: principal.workspace_id, actor: Some(principal.key_id), action: "connection.updated", target_type: "connection", target_id: id.to_string(), details: serde_json::json!({"name_changed": body.name.is_some(), "credentials_replaced": body.credentials.is_some(), "base_url_changed": body.base_url.is_some(), "settings_changed": body.settings.is_some()}) }).await;
     Ok(Json(out(&state, updated.connection)))
 }
 
@@ -312,6 +314,16 @@ pub async fn delete_connection(
         return Err(ApiError::not_found(id));
     }
     tracing::info!(connection_id = %id, by = %principal.key_id, "connection deleted");
+    crate::audit::record(crate::audit::Action {
+        state: &state,
+        workspace: principal.workspace_id,
+        actor: Some(principal.key_id),
+        action: "connection.deleted",
+        target_type: "connection",
+        target_id: id.to_string(),
+        details: serde_json::json!({}),
+    })
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

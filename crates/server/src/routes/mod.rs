@@ -2,6 +2,7 @@
 //! (`#[utoipa::path]`), so the published spec is generated from the code that serves it.
 
 pub mod api_keys;
+pub mod audit_log;
 pub mod candidates;
 pub mod connections;
 pub mod health;
@@ -20,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(workspaces::router())
         .merge(api_keys::router())
+        .merge(audit_log::router())
         .merge(providers::router())
         .merge(connections::router())
         .merge(passthrough::router())

@@ -61,6 +61,16 @@ pub async fn create_workspace(
     };
     state.store.insert_workspace(&workspace).await?;
     tracing::info!(workspace_id = %workspace.id, by = %principal.key_id, "workspace created");
+    crate::audit::record(crate::audit::Action {
+        state: &state,
+        workspace: workspace.id,
+        actor: Some(principal.key_id),
+        action: "workspace.created",
+        target_type: "workspace",
+        target_id: workspace.id.to_string(),
+        details: serde_json::json!({"name": workspace.name}),
+    })
+    .await;
     Ok((StatusCode::CREATED, Json(workspace)))
 }
 

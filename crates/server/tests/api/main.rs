@@ -6,6 +6,7 @@
 mod harness;
 
 mod api_keys;
+mod audit;
 mod auth;
 mod cli;
 mod connections;
