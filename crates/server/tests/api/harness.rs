@@ -69,7 +69,13 @@ pub fn test_config(database_url: &str, overrides: &[(&str, Value)]) -> Config {
         // Vendor faults in tests should end in seconds, not the production 25 s budget.
         .merge(Serialized::default("vendors.attempt_timeout_secs", 2))
         .merge(Serialized::default("vendors.total_budget_secs", 6))
-        .merge(Serialized::default("vendors.max_retry_after_secs", 2));
+        .merge(Serialized::default("vendors.max_retry_after_secs", 2))
+        // Tests send bursts; rate-limit tests give their keys their own quota.
+        .merge(Serialized::default(
+            "rate_limit.default_requests_per_minute",
+            600_000,
+        ))
+        .merge(Serialized::default("rate_limit.default_burst", 10_000));
     for (k, v) in overrides {
         fig = fig.merge(Serialized::default(k, v.clone()));
     }

@@ -1,23 +1,87 @@
-//! Another workspace's ids answer 404, exactly like unknown ones, on every resource.
+//! Tenant isolation, walked from the published spec: every operation that takes an id is
+//! called with a second workspace's key against the first workspace's ids, and must answer
+//! 404 exactly as for an unknown id. A new resource in the spec without an id mapping here
+//! fails the walk, so it cannot be forgotten.
 
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::harness::{expect_problem, TestApp};
 
-crate::on_both_backends!(other_workspaces_see_nothing);
+crate::on_both_backends!(every_operation_hides_other_workspaces);
 
-async fn other_workspaces_see_nothing(app: TestApp) {
-    let scopes = [
+/// A valid body for operations that take one, so the request reaches the id lookup.
+fn body_for(method: &str, path: &str, ids: &Ids) -> Option<Value> {
+    let v = match (method, path) {
+        ("patch", "/v1/connections/{id}") => json!({"name": "x"}),
+        ("post", "/v1/connections/{id}/passthrough") => {
+            json!({"method": "GET", "path": "/api/postings"})
+        }
+        ("post", "/v1/api-keys/{id}/rotate") => json!({"grace_seconds": 0}),
+        ("post", "/v1/interviews") => {
+            json!({"template_id": ids.template, "candidate": {"email": "x@example.com"}})
+        }
+        ("post", "/v1/interviews/batch") => {
+            json!({"template_id": ids.template, "candidates": [{"email": "x@example.com"}]})
+        }
+        ("post", "/v1/templates") => json!({"connection_id": ids.connection, "name": "x"}),
+        ("post", "/v1/templates/link") => {
+            json!({"connection_id": ids.connection, "provider_ref": {"kind": "posting", "id": "p"}})
+        }
+        ("post", "/v1/api-keys") => {
+            json!({"name": "x", "scopes": ["keys:write"], "workspace_id": ids.workspace})
+        }
+        _ => return None,
+    };
+    Some(v)
+}
+
+/// Operations that take one of the first workspace's ids outside the path.
+const BODY_REFERENCES: [(&str, &str); 5] = [
+    ("post", "/v1/interviews"),
+    ("post", "/v1/interviews/batch"),
+    ("post", "/v1/templates"),
+    ("post", "/v1/templates/link"),
+    ("post", "/v1/api-keys"),
+];
+
+struct Ids {
+    workspace: String,
+    api_key: String,
+    connection: String,
+    template: String,
+    candidate: String,
+    interview: String,
+}
+
+impl Ids {
+    /// The first workspace's id for a path's resource.
+    fn for_path(&self, path: &str) -> &str {
+        let resource = path.split('/').nth(2).unwrap_or_default();
+        match resource {
+            "workspaces" => &self.workspace,
+            "api-keys" => &self.api_key,
+            "connections" => &self.connection,
+            "templates" => &self.template,
+            "candidates" => &self.candidate,
+            "interviews" => &self.interview,
+            other => panic!("the isolation walk has no id for `{other}` ({path}): add one"),
+        }
+    }
+}
+
+async fn every_operation_hides_other_workspaces(app: TestApp) {
+    let all = [
         "connections:write",
         "templates:write",
         "interviews:write",
         "candidates:write",
-        "passthrough",
+        "webhooks:write",
         "keys:write",
+        "passthrough",
     ];
-    let (_, owner) = app.workspace_with_key("owner", &scopes).await;
-    let (_, stranger) = app.workspace_with_key("stranger", &scopes).await;
+    let (owner_ws, owner) = app.workspace_with_key("owner", &all).await;
+    let (_, stranger) = app.workspace_with_key("stranger", &all).await;
     let (hm, template) = app.heymilo_template(&owner).await;
     let iv: Value = app
         .request(Method::POST, "/v1/interviews", Some(&owner))
@@ -28,74 +92,63 @@ async fn other_workspaces_see_nothing(app: TestApp) {
         .json()
         .await
         .unwrap();
-    let interview = iv["id"].as_str().unwrap();
-    let candidate = iv["candidate"]["id"].as_str().unwrap();
-    let conn = hm.connection_id.as_str();
-    let probes: Vec<(Method, String, Option<Value>)> = vec![
-        (Method::GET, format!("/v1/connections/{conn}"), None),
-        (
-            Method::PATCH,
-            format!("/v1/connections/{conn}"),
-            Some(json!({"name": "x"})),
-        ),
-        (Method::DELETE, format!("/v1/connections/{conn}"), None),
-        (Method::POST, format!("/v1/connections/{conn}/check"), None),
-        (
-            Method::POST,
-            format!("/v1/connections/{conn}/passthrough"),
-            Some(json!({"method": "GET", "path": "/api/postings"})),
-        ),
-        (
-            Method::POST,
-            format!("/v1/connections/{conn}/templates/import"),
-            None,
-        ),
-        (Method::GET, format!("/v1/templates/{template}"), None),
-        (Method::GET, format!("/v1/candidates/{candidate}"), None),
-        (
-            Method::GET,
-            format!("/v1/candidates/{candidate}/interviews"),
-            None,
-        ),
-        (Method::GET, format!("/v1/interviews/{interview}"), None),
-        (
-            Method::POST,
-            format!("/v1/interviews/{interview}/sync"),
-            None,
-        ),
-        (
-            Method::POST,
-            "/v1/interviews".into(),
-            Some(json!({"template_id": template, "candidate": {"email": "x@example.com"}})),
-        ),
-        (
-            Method::POST,
-            "/v1/interviews/batch".into(),
-            Some(json!({"template_id": template, "candidates": [{"email": "x@example.com"}]})),
-        ),
-        (
-            Method::POST,
-            "/v1/templates/link".into(),
-            Some(json!({"connection_id": conn, "provider_ref": {"kind": "posting", "id": "p"}})),
-        ),
-        (
-            Method::POST,
-            "/v1/templates".into(),
-            Some(json!({"connection_id": conn, "name": "x"})),
-        ),
-    ];
-    for (method, path, body) in probes {
-        let mut rb = app.request(method.clone(), &path, Some(&stranger));
-        if let Some(b) = body {
-            rb = rb.json(&b);
+    let keys: Value = app
+        .request(Method::GET, "/v1/api-keys", Some(&owner))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids = Ids {
+        workspace: owner_ws,
+        api_key: keys["data"][0]["id"].as_str().unwrap().to_string(),
+        connection: hm.connection_id.clone(),
+        template,
+        candidate: iv["candidate"]["id"].as_str().unwrap().to_string(),
+        interview: iv["id"].as_str().unwrap().to_string(),
+    };
+
+    let spec = serde_json::to_value(interview_gateway::openapi_document()).unwrap();
+    let mut walked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let takes_path_id = path.contains("{id}");
+            let references = BODY_REFERENCES.contains(&(method.as_str(), path.as_str()));
+            if !takes_path_id && !references {
+                continue;
+            }
+            let concrete = path.replace("{id}", ids.for_path(path));
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let mut rb = app.request(m, &concrete, Some(&stranger));
+            if let Some(b) = body_for(method, path, &ids) {
+                rb = rb.json(&b);
+            }
+            let res = rb.send().await.unwrap();
+            // Admin-only operations refuse before looking: no workspace key learns anything there.
+            let admin_only =
+                op["tags"][0] == "workspaces" || (path == "/v1/api-keys" && references);
+            if admin_only {
+                assert!(
+                    matches!(res.status().as_u16(), 403),
+                    "{method} {path}: {}",
+                    res.status()
+                );
+            } else {
+                let p = expect_problem(res, 404, "not_found").await;
+                assert!(p["detail"].is_string(), "{method} {path}");
+            }
+            walked += 1;
         }
-        expect_problem(rb.send().await.unwrap(), 404, "not_found").await;
     }
+    assert!(walked >= 20, "walked {walked} operations");
+    // Lists show the stranger nothing of the owner's.
     for path in [
         "/v1/interviews",
         "/v1/templates",
         "/v1/connections",
         "/v1/candidates",
+        "/v1/api-keys",
     ] {
         let list: Value = app
             .request(Method::GET, path, Some(&stranger))
@@ -105,13 +158,21 @@ async fn other_workspaces_see_nothing(app: TestApp) {
             .json()
             .await
             .unwrap();
-        assert!(list["data"].as_array().unwrap().is_empty(), "{path}");
+        let text = list.to_string();
+        for id in [
+            &ids.connection,
+            &ids.template,
+            &ids.interview,
+            &ids.candidate,
+            &ids.api_key,
+        ] {
+            assert!(!text.contains(id.as_str()), "{path} shows {id}");
+        }
     }
-    // And the owner's things are untouched.
     let mine: Value = app
         .request(
             Method::GET,
-            &format!("/v1/connections/{conn}"),
+            &format!("/v1/connections/{}", ids.connection),
             Some(&owner),
         )
         .send()
@@ -120,5 +181,8 @@ async fn other_workspaces_see_nothing(app: TestApp) {
         .json()
         .await
         .unwrap();
-    assert_eq!(mine["name"], "HeyMilo sandbox");
+    assert_eq!(
+        mine["name"], "HeyMilo sandbox",
+        "the owner's connection is untouched"
+    );
 }

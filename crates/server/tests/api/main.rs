@@ -15,6 +15,7 @@ mod health;
 mod idempotency;
 mod interviews;
 mod isolation;
+mod leaks;
 mod master_key;
 mod rate_limits;
 mod templates;

@@ -5,7 +5,10 @@ use serde_json::{json, Value};
 
 use crate::harness::{expect_problem, test_config, Backend, TestApp};
 
-crate::on_both_backends!(keys_are_limited_with_headers);
+crate::on_both_backends!(
+    keys_are_limited_with_headers,
+    outbound_limits_protect_the_vendor
+);
 
 async fn keys_are_limited_with_headers(app: TestApp) {
     let res = app
@@ -54,7 +57,7 @@ async fn keys_are_limited_with_headers(app: TestApp) {
     assert_eq!(res.status(), 404);
     assert_eq!(
         res.headers()["ratelimit-limit"],
-        "100",
+        "10000",
         "the configured default burst"
     );
     // Open routes are not limited (and carry no headers).
@@ -270,4 +273,43 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// A connection's outbound budget: calls beyond it are refused before they reach the vendor.
+async fn outbound_limits_protect_the_vendor(app: TestApp) {
+    let hm = app.heymilo(&app.admin_key, 1).await;
+    let conn = format!("/v1/connections/{}", hm.connection_id);
+    let res = app
+        .admin(Method::PATCH, &conn)
+        .json(&json!({"settings": {"outbound_requests_per_minute": 1}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let import = format!("{conn}/templates/import");
+    assert_eq!(
+        app.admin(Method::POST, &import)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let res = app.admin(Method::POST, &import).send().await.unwrap();
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        retry_after > 30,
+        "the next slot is about a minute away: {retry_after}"
+    );
+    let p = expect_problem(res, 503, "provider_rate_limited").await;
+    assert_eq!(p["provider"]["name"], "heymilo");
+    assert_eq!(
+        app.vendor_calls("heymilo", "GET", "/api/postings"),
+        1,
+        "the refused call never left the gateway"
+    );
 }
