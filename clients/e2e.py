@@ -5,10 +5,15 @@ create), invite one candidate and a batch, list and get, let the vendor finish t
 interview, then sync and read the result — the same unified calls for every vendor.
 """
 
+import http.server
 import json
 import os
+import queue
 import sys
+import threading
 import urllib.request
+
+from standardwebhooks.webhooks import Webhook
 
 from interview_gateway_client import AuthenticatedClient
 from interview_gateway_client.api.connections import check_connection, create_connection
@@ -20,11 +25,14 @@ from interview_gateway_client.api.interviews import (
     sync_interview,
 )
 from interview_gateway_client.api.providers import list_providers
+from interview_gateway_client.api.webhooks import create_endpoint
 from interview_gateway_client.api.templates import create_template, import_templates, link_template
 from interview_gateway_client.models import (
     BatchIn,
     CandidateInput,
     ConnectionIn,
+    EndpointIn,
+    EndpointWithSecret,
     ConnectionInCredentials,
     ConnectionInSettingsType0,
     InterviewIn,
@@ -112,6 +120,32 @@ def run(client, sandbox, name, fx):
     print(f"python client: {name}: connection, template, invite, replay, batch, list, get, sync ok")
 
 
+def receiver():
+    """A local HTTP receiver; deliveries land in the returned queue."""
+    got = queue.Queue()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["content-length"]))
+            got.put((dict(self.headers), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/hook", got
+
+
+def verify_deliveries(client, events_expected):
+    """Subscribe a receiver, then check what arrives with the Standard Webhooks library."""
+    url, got = receiver()
+    endpoint = expect(create_endpoint.sync(client=client, body=EndpointIn(url=url)), EndpointWithSecret, "endpoint")
+    return endpoint, got
+
+
 def main():
     client = AuthenticatedClient(base_url=os.environ["GATEWAY_URL"], token=os.environ["ADMIN_KEY"], raise_on_unexpected_status=True)
     fixtures = json.loads(os.environ["FIXTURES"])
@@ -119,8 +153,25 @@ def main():
     names = {p.name for p in providers.data}
     missing = set(fixtures) - names
     assert not missing, f"the gateway lacks {missing}"
+    endpoint, deliveries = verify_deliveries(client, len(fixtures))
     for name, fx in fixtures.items():
         run(client, os.environ["SANDBOX_URL"], name, fx)
+    # Every delivery verifies with the reference implementation, under the endpoint's secret.
+    wh = Webhook(endpoint.secret)
+    seen = []
+    while True:
+        try:
+            headers, body = deliveries.get(timeout=5)
+        except queue.Empty:
+            break
+        headers = {k.lower(): v for k, v in headers.items()}
+        payload = wh.verify(body, headers)
+        assert payload["id"].startswith("evt_"), payload
+        seen.append(payload["type"])
+        if len(seen) >= 4 * len(fixtures) and "interview.completed" in seen:
+            break
+    assert "interview.invited" in seen and "interview.completed" in seen, seen
+    print(f"python client: {len(seen)} webhook deliveries verified by the standardwebhooks library")
 
 
 if __name__ == "__main__":

@@ -32,8 +32,9 @@ pub use id::{
 };
 pub use interview::{Interview, ProviderRefs};
 pub use provider::{
-    ConnectionContext, CredentialField, InviteCandidate, InviteOptions, InviteOutcome, Provider,
-    ProviderDescriptor, RemoteInterview, RemoteTemplate, TemplateDraft,
+    ConnectionContext, CredentialField, InboundEvent, InboundRequest, InviteCandidate,
+    InviteOptions, InviteOutcome, Provider, ProviderDescriptor, RemoteInterview, RemoteTemplate,
+    TemplateDraft,
 };
 pub use provider_error::{FieldError, ProviderError};
 pub use result::{Artifact, ArtifactKind, Criterion, InterviewResult, Score, TranscriptEntry};

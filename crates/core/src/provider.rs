@@ -220,6 +220,32 @@ pub struct RemoteWebhook {
     pub raw: serde_json::Value,
 }
 
+/// A vendor's webhook as it reached the gateway.
+#[derive(Debug, Clone, Copy)]
+pub struct InboundRequest<'a> {
+    pub headers: &'a http::HeaderMap,
+    pub query: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// One vendor change a webhook reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundEvent {
+    /// Identifies this change at the vendor: a retried delivery carries the same key and is
+    /// dropped.
+    pub dedupe_key: String,
+    /// Vendor ids that name the interview (looked up in the provider mappings).
+    pub refs: ProviderRefs,
+    /// The gateway's own interview id, when the vendor echoes data the gateway sent.
+    pub correlation_id: Option<InterviewId>,
+    /// The candidate's email, the last resort for finding the interview.
+    pub candidate_email: Option<String>,
+    /// What the webhook itself says about the interview.
+    pub observed: RemoteInterview,
+    /// The payload carries too little: read the interview from the vendor now.
+    pub refresh: bool,
+}
+
 /// The answer of a cheap authenticated vendor call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckReport {
@@ -263,6 +289,25 @@ pub trait Provider: Send + Sync + 'static {
     /// (a vendor's documented limit; 0 = none).
     fn default_outbound_per_minute(&self) -> u32 {
         0
+    }
+
+    /// Check a webhook is the vendor's, the way the vendor allows (a signature, a shared key).
+    /// The per-connection token in the URL is checked before this; vendors that sign
+    /// nothing rely on it alone (the default).
+    fn verify_inbound(
+        &self,
+        _ctx: &ConnectionContext,
+        _request: InboundRequest<'_>,
+    ) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    /// What a (verified) webhook reports.
+    fn parse_inbound(
+        &self,
+        _request: InboundRequest<'_>,
+    ) -> Result<Vec<InboundEvent>, ProviderError> {
+        Err(ProviderError::Unsupported(Capability::InboundWebhooks))
     }
 
     /// A cheap authenticated call proving the credentials work.

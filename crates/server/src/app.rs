@@ -159,7 +159,7 @@ impl Gateway {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let workers = self.spawn_workers(stop_rx.clone());
+        let workers = crate::workers::spawn(&self.state, stop_rx.clone());
         let grace = Duration::from_secs(self.state.config.server.shutdown_grace_secs);
         let app = self.router();
         let mut stopped = stop_rx.clone();
@@ -183,72 +183,6 @@ impl Gateway {
         }
         self.state.auth.flush_usage().await;
         result
-    }
-
-    fn spawn_workers(&self, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
-        let auth = self.state.auth.clone();
-        let every = Duration::from_secs(self.state.config.auth.usage_flush_secs);
-        let store = self.state.store.clone();
-        let mut purge_stop = stop.clone();
-        let purge = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(3600));
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => match store.purge_expired_idempotency(gateway_core::time::now()).await {
-                        Ok(n) if n > 0 => tracing::debug!(purged = n, "expired idempotency keys removed"),
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys"),
-                    },
-                    _ = purge_stop.changed() => break,
-                }
-            }
-        });
-        let limiter = self.state.limiter.clone();
-        let mut trim_stop = stop.clone();
-        let trim = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => limiter.retain_recent(),
-                    _ = trim_stop.changed() => break,
-                }
-            }
-        });
-        let auth_for_changes = self.state.auth.clone();
-        let store_for_changes = self.state.store.clone();
-        let mut changes_stop = stop.clone();
-        let changes = tokio::spawn(async move {
-            let mut rx = match store_for_changes.subscribe_key_changes().await {
-                Ok(Some(rx)) => rx,
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for key changes from other replicas; cached keys expire within auth.cache_ttl_secs");
-                    return;
-                }
-            };
-            loop {
-                tokio::select! {
-                    change = rx.recv() => match change {
-                        Some(gateway_store::KeyChange::Key(id)) => auth_for_changes.evict(id),
-                        Some(gateway_store::KeyChange::Resync) => auth_for_changes.clear(),
-                        None => break,
-                    },
-                    _ = changes_stop.changed() => break,
-                }
-            }
-        });
-        let mut stop = stop;
-        let flush = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.tick().await;
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => auth.flush_usage().await,
-                    _ = stop.changed() => break,
-                }
-            }
-        });
-        vec![flush, purge, trim, changes]
     }
 }
 

@@ -25,6 +25,8 @@ pub struct Config {
     pub idempotency: IdempotencyConfig,
     pub vendors: VendorsConfig,
     pub rate_limit: RateLimitConfig,
+    pub poller: PollerConfig,
+    pub webhooks: WebhooksConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +89,25 @@ pub struct AuthConfig {
 pub struct IdempotencyConfig {
     pub retention_hours: u64,
     pub lock_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollerConfig {
+    pub enabled: bool,
+    pub interval_secs: u64,
+    pub tick_secs: u64,
+    pub batch: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    pub tick_ms: u64,
+    pub timeout_secs: u64,
+    pub max_concurrent: usize,
+    pub retry_schedule_secs: Vec<u64>,
+    pub allow_private_targets: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -268,6 +289,25 @@ impl Config {
         }
         if r.redis_timeout_ms == 0 {
             return Err(invalid("rate_limit.redis_timeout_ms", "must be at least 1"));
+        }
+        if self.poller.interval_secs == 0 || self.poller.tick_secs == 0 || self.poller.batch == 0 {
+            return Err(invalid(
+                "poller",
+                "interval_secs, tick_secs and batch must be at least 1",
+            ));
+        }
+        let w = &self.webhooks;
+        if w.tick_ms == 0 || w.timeout_secs == 0 || w.max_concurrent == 0 {
+            return Err(invalid(
+                "webhooks",
+                "tick_ms, timeout_secs and max_concurrent must be at least 1",
+            ));
+        }
+        if w.retry_schedule_secs.is_empty() {
+            return Err(invalid(
+                "webhooks.retry_schedule_secs",
+                "give at least one wait",
+            ));
         }
         let v = &self.vendors;
         if !(1..=10).contains(&v.max_attempts) {

@@ -21,6 +21,7 @@ pub mod service;
 pub mod state;
 pub mod telemetry;
 pub mod validate;
+pub mod workers;
 
 pub use app::Gateway;
 pub use config::Config;

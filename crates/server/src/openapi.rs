@@ -30,6 +30,9 @@ use crate::error::{ErrorCode, Problem, ProviderProblem};
         (name = "connections", description = "Vendor accounts: credentials (sealed, never returned), checks, passthrough."),
         (name = "templates", description = "What candidates are invited to: created at the vendor, linked, or imported."),
         (name = "candidates", description = "People, across vendors."),
+        (name = "events", description = "Normalized interview events: one per vendor change, however it arrived."),
+        (name = "webhooks", description = "Endpoints the gateway delivers events to (Standard Webhooks), and their deliveries."),
+        (name = "inbound", description = "Where vendors send their webhooks; verified per connection, no API key."),
         (name = "interviews", description = "One candidate on one template: invite (one or up to 1000), list, read, sync."),
     )
 )]

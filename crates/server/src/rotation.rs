@@ -29,6 +29,7 @@ fn context(at: &SealedRef) -> String {
     match at {
         SealedRef::ConnectionCredentials(id) => credentials_context(*id),
         SealedRef::GatewaySecret(name) => server_secrets::context(name),
+        SealedRef::WebhookEndpointSecret(id) => crate::service::webhooks::secret_context(*id),
     }
 }
 

@@ -41,6 +41,20 @@ impl BackendKind {
     }
 }
 
+/// What differs between the dialects, as text the shared queries splice in.
+pub(crate) trait Dialect {
+    /// Row locks for work queues; SQLite has one writer, so it needs none.
+    const SKIP_LOCKED: &'static str;
+}
+
+impl Dialect for PgStore {
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+}
+
+impl Dialect for SqliteStore {
+    const SKIP_LOCKED: &'static str = "";
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
     pub max_connections: u32,
@@ -140,6 +154,8 @@ macro_rules! for_each_backend {
         mod postgres_impl {
             #[allow(unused_imports)]
             use super::*;
+            #[allow(unused_imports)]
+            use $crate::backend::Dialect as _;
             #[allow(unused)]
             type Backend = $crate::backend::PgStore;
             #[allow(unused)]
@@ -149,6 +165,8 @@ macro_rules! for_each_backend {
         mod sqlite_impl {
             #[allow(unused_imports)]
             use super::*;
+            #[allow(unused_imports)]
+            use $crate::backend::Dialect as _;
             #[allow(unused)]
             type Backend = $crate::backend::SqliteStore;
             #[allow(unused)]

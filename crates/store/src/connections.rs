@@ -14,6 +14,13 @@ pub struct StoredConnection {
     pub workspace_id: WorkspaceId,
     pub connection: Connection,
     pub credentials_ciphertext: Vec<u8>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl StoredConnection {
+    pub fn connection_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
 }
 
 /// Fields a PATCH may change; `None` leaves a field as it is.
@@ -80,6 +87,7 @@ struct ConnectionRow {
     status: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<ConnectionRow> for StoredConnection {
@@ -88,6 +96,7 @@ impl TryFrom<ConnectionRow> for StoredConnection {
         Ok(StoredConnection {
             workspace_id: WorkspaceId::from_uuid(r.workspace_id),
             credentials_ciphertext: r.credentials,
+            deleted_at: r.deleted_at,
             connection: Connection {
                 id: ConnectionId::from_uuid(r.id),
                 provider: r.provider,
@@ -103,7 +112,7 @@ impl TryFrom<ConnectionRow> for StoredConnection {
 }
 
 const COLUMNS: &str = "id, workspace_id, provider, name, base_url, credentials, settings, status, \
-     created_at, updated_at";
+     created_at, updated_at, deleted_at";
 
 for_each_backend! {
     #[async_trait]

@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gateway_core::{
-    Candidate, CandidateId, ConnectionId, Interview, InterviewId, InterviewResult, InterviewStatus,
-    Outcome, ProviderRefs, TemplateId, WorkspaceId,
+    Candidate, CandidateId, ConnectionId, EventId, EventType, Interview, InterviewId,
+    InterviewResult, InterviewStatus, Outcome, ProviderRefs, TemplateId, WorkspaceId,
 };
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -23,6 +23,9 @@ pub struct NewInterview {
     /// What the invitation asked for (message, delay…), kept to retry or reconcile it.
     pub invite_options: serde_json::Value,
     pub created_at: DateTime<Utc>,
+    /// When the poller should look at it if nothing else has (an interview stranded by a
+    /// crash between this insert and the vendor's answer is settled that way).
+    pub next_poll_at: Option<DateTime<Utc>>,
 }
 
 /// The interview as the vendor last described it.
@@ -36,6 +39,27 @@ pub struct VendorState {
     pub error: Option<String>,
     pub remote_data: serde_json::Value,
     pub synced_at: DateTime<Utc>,
+    /// When the poller should next read this interview from the vendor; `None` = never
+    /// (terminal, or the vendor has no read endpoint).
+    pub next_poll_at: Option<DateTime<Utc>>,
+}
+
+/// A normalized event to store with a state change (and deliver to subscribed endpoints).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub id: EventId,
+    pub event_type: EventType,
+    pub data: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a compare-and-set state write did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Saved {
+    Saved(Box<Interview>),
+    /// Someone else changed the interview since it was read: read again and recompute.
+    Stale,
+    Missing,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -61,14 +85,39 @@ pub trait InterviewStore: Send + Sync {
         filter: &InterviewFilter,
         page: PageRequest,
     ) -> StoreResult<Page<Interview>>;
-    /// Write what the vendor reported and map each of `provider_refs` to this interview, in
-    /// one transaction. A vendor id already mapped to another interview is a `Conflict`.
+    /// The interview and its version, for a compare-and-set write.
+    async fn get_interview_versioned(
+        &self,
+        ws: WorkspaceId,
+        id: InterviewId,
+    ) -> StoreResult<Option<(Interview, i64)>>;
+    /// Write what the vendor reported, map each of `provider_refs` to this interview, store
+    /// `events` and queue their deliveries to every subscribed endpoint — all in one
+    /// transaction, and only if the interview is still at `expected_version` (when given).
+    /// A vendor id already mapped to another interview is a `Conflict`.
     async fn save_vendor_state(
         &self,
         ws: WorkspaceId,
         id: InterviewId,
         state: &VendorState,
-    ) -> StoreResult<Option<Interview>>;
+        expected_version: Option<i64>,
+        events: &[NewEvent],
+    ) -> StoreResult<Saved>;
+    /// Lease up to `limit` interviews due for polling until `lease_until` (so other replicas
+    /// skip them); answers them with their workspace.
+    async fn lease_due_polls(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<(WorkspaceId, InterviewId)>>;
+    /// Release a poll lease without a state change, scheduling the next poll.
+    async fn reschedule_poll(
+        &self,
+        ws: WorkspaceId,
+        id: InterviewId,
+        next_poll_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
     /// Remove an interview the vendor never accepted. Only `pending` interviews go; `false`
     /// when there was none.
     async fn delete_pending_interview(&self, ws: WorkspaceId, id: InterviewId)
@@ -91,6 +140,7 @@ struct InterviewRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     last_synced_at: Option<DateTime<Utc>>,
+    version: i64,
     c_id: Uuid,
     c_email: String,
     c_name: Option<String>,
@@ -145,13 +195,68 @@ impl TryFrom<InterviewRow> for Interview {
 
 const SELECT: &str = "SELECT i.id, i.template_id, i.connection_id, i.provider, i.status, i.outcome, \
      i.interview_url, i.provider_refs, i.result, i.error, i.remote_data, i.created_at, i.updated_at, \
-     i.last_synced_at, c.id AS c_id, c.email AS c_email, c.name AS c_name, \
+     i.last_synced_at, i.version, c.id AS c_id, c.email AS c_email, c.name AS c_name, \
      c.first_name AS c_first_name, c.last_name AS c_last_name, c.phone AS c_phone, \
      c.external_id AS c_external_id, c.resume_url AS c_resume_url, c.metadata AS c_metadata, \
      c.created_at AS c_created_at, c.updated_at AS c_updated_at \
      FROM interviews i JOIN candidates c ON c.id = i.candidate_id";
 
 for_each_backend! {
+    impl Backend {
+        /// Store events and queue one delivery per subscribed, enabled endpoint of the
+        /// workspace (an endpoint with no event list takes them all).
+        async fn insert_events(
+            tx: &mut sqlx::Transaction<'static, Db>,
+            ws: WorkspaceId,
+            interview: InterviewId,
+            events: &[NewEvent],
+        ) -> StoreResult<()> {
+            if events.is_empty() {
+                return Ok(());
+            }
+            let endpoints: Vec<(Uuid, Json<Vec<String>>)> = sqlx::query_as(
+                "SELECT id, events FROM webhook_endpoints
+                 WHERE workspace_id = $1 AND deleted_at IS NULL AND disabled_at IS NULL",
+            )
+            .bind(ws.as_uuid())
+            .fetch_all(&mut **tx)
+            .await?;
+            for e in events {
+                sqlx::query(
+                    "INSERT INTO events (id, workspace_id, interview_id, type, data, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(e.id.as_uuid())
+                .bind(ws.as_uuid())
+                .bind(interview.as_uuid())
+                .bind(e.event_type.as_str())
+                .bind(Json(&e.data))
+                .bind(e.created_at)
+                .execute(&mut **tx)
+                .await?;
+                for (endpoint, wanted) in &endpoints {
+                    if !wanted.0.is_empty() && !wanted.0.iter().any(|t| t == e.event_type.as_str()) {
+                        continue;
+                    }
+                    sqlx::query(
+                        "INSERT INTO webhook_deliveries (id, workspace_id, endpoint_id, event_id, interview_id,
+                             status, attempts, next_attempt_at, created_at, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $6)",
+                    )
+                    .bind(gateway_core::MessageId::new().as_uuid())
+                    .bind(ws.as_uuid())
+                    .bind(endpoint)
+                    .bind(e.id.as_uuid())
+                    .bind(interview.as_uuid())
+                    .bind(e.created_at)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+            Ok(())
+        }
+    }
+
     #[async_trait]
     impl InterviewStore for Backend {
         async fn insert_interviews(&self, ws: WorkspaceId, rows: &[NewInterview]) -> StoreResult<()> {
@@ -160,8 +265,8 @@ for_each_backend! {
                 // Template, connection and candidate must all be this workspace's.
                 let done = sqlx::query(
                     "INSERT INTO interviews (id, workspace_id, template_id, connection_id, candidate_id,
-                         provider, status, invite_options, created_at, updated_at)
-                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9
+                         provider, status, invite_options, created_at, updated_at, next_poll_at)
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10
                      WHERE EXISTS (SELECT 1 FROM templates WHERE id = $3 AND workspace_id = $2 AND connection_id = $4)
                        AND EXISTS (SELECT 1 FROM candidates WHERE id = $5 AND workspace_id = $2)",
                 )
@@ -174,6 +279,7 @@ for_each_backend! {
                 .bind(n.status.as_str())
                 .bind(Json(&n.invite_options))
                 .bind(n.created_at)
+                .bind(n.next_poll_at)
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() != 1 {
@@ -223,34 +329,55 @@ for_each_backend! {
             Ok(Page { items, next_after: page.next_after })
         }
 
+        async fn get_interview_versioned(&self, ws: WorkspaceId, id: InterviewId) -> StoreResult<Option<(Interview, i64)>> {
+            let sql = format!("{SELECT} WHERE i.workspace_id = $1 AND i.id = $2");
+            let row: Option<InterviewRow> = sqlx::query_as(&sql)
+                .bind(ws.as_uuid())
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?;
+            row.map(|r| {
+                let version = r.version;
+                Interview::try_from(r).map(|i| (i, version))
+            })
+            .transpose()
+        }
+
         async fn save_vendor_state(
             &self,
             ws: WorkspaceId,
             id: InterviewId,
             s: &VendorState,
-        ) -> StoreResult<Option<Interview>> {
+            expected_version: Option<i64>,
+            events: &[NewEvent],
+        ) -> StoreResult<Saved> {
             let mut tx = self.begin_write().await?;
-            let row: Option<(Uuid,)> = sqlx::query_as(
-                "UPDATE interviews SET status = $3, outcome = $4, interview_url = $5,
-                     provider_refs = $6, result = $7, error = $8, remote_data = $9,
-                     updated_at = $10, last_synced_at = $10
-                 WHERE workspace_id = $1 AND id = $2
-                 RETURNING connection_id",
-            )
-            .bind(ws.as_uuid())
-            .bind(id.as_uuid())
-            .bind(s.status.as_str())
-            .bind(s.outcome.map(Outcome::as_str))
-            .bind(&s.interview_url)
-            .bind(Json(&s.provider_refs))
-            .bind(s.result.as_ref().map(Json))
-            .bind(&s.error)
-            .bind(Json(&s.remote_data))
-            .bind(s.synced_at)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let mut qb = sqlx::QueryBuilder::<Db>::new("UPDATE interviews SET status = ");
+            qb.push_bind(s.status.as_str())
+                .push(", outcome = ").push_bind(s.outcome.map(Outcome::as_str))
+                .push(", interview_url = ").push_bind(s.interview_url.clone())
+                .push(", provider_refs = ").push_bind(Json(s.provider_refs.clone()))
+                .push(", result = ").push_bind(s.result.clone().map(Json))
+                .push(", error = ").push_bind(s.error.clone())
+                .push(", remote_data = ").push_bind(Json(s.remote_data.clone()))
+                .push(", updated_at = ").push_bind(s.synced_at)
+                .push(", last_synced_at = ").push_bind(s.synced_at)
+                .push(", next_poll_at = ").push_bind(s.next_poll_at)
+                .push(", poll_leased_until = NULL, version = version + 1 WHERE workspace_id = ").push_bind(ws.as_uuid())
+                .push(" AND id = ").push_bind(id.as_uuid());
+            if let Some(v) = expected_version {
+                qb.push(" AND version = ").push_bind(v);
+            }
+            qb.push(" RETURNING connection_id");
+            let row: Option<(Uuid,)> = qb.build_query_as().fetch_optional(&mut *tx).await?;
             let Some((connection_id,)) = row else {
-                return Ok(None);
+                drop(tx);
+                let exists: Option<(i64,)> = sqlx::query_as("SELECT version FROM interviews WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.as_uuid())
+                    .bind(id.as_uuid())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                return Ok(if exists.is_some() { Saved::Stale } else { Saved::Missing });
             };
             for (kind, vendor_id) in &s.provider_refs {
                 sqlx::query(
@@ -283,8 +410,50 @@ for_each_backend! {
                     )));
                 }
             }
+            Backend::insert_events(&mut tx, ws, id, events).await?;
             tx.commit().await?;
-            self.get_interview(ws, id).await
+            match self.get_interview(ws, id).await? {
+                Some(i) => Ok(Saved::Saved(Box::new(i))),
+                None => Ok(Saved::Missing),
+            }
+        }
+
+        async fn lease_due_polls(
+            &self,
+            now: DateTime<Utc>,
+            lease_until: DateTime<Utc>,
+            limit: i64,
+        ) -> StoreResult<Vec<(WorkspaceId, InterviewId)>> {
+            // SKIP LOCKED (Postgres): replicas polling at once each take different rows.
+            let sql = format!(
+                "UPDATE interviews SET poll_leased_until = $2
+                 WHERE id IN (
+                     SELECT id FROM interviews
+                     WHERE next_poll_at <= $1 AND (poll_leased_until IS NULL OR poll_leased_until < $1)
+                     ORDER BY next_poll_at LIMIT $3{}
+                 )
+                 RETURNING workspace_id, id",
+                Backend::SKIP_LOCKED
+            );
+            let mut tx = self.begin_write().await?;
+            let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(&sql)
+                .bind(now)
+                .bind(lease_until)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(rows.into_iter().map(|(w, i)| (WorkspaceId::from_uuid(w), InterviewId::from_uuid(i))).collect())
+        }
+
+        async fn reschedule_poll(&self, ws: WorkspaceId, id: InterviewId, next_poll_at: Option<DateTime<Utc>>) -> StoreResult<()> {
+            sqlx::query("UPDATE interviews SET next_poll_at = $3, poll_leased_until = NULL WHERE workspace_id = $1 AND id = $2")
+                .bind(ws.as_uuid())
+                .bind(id.as_uuid())
+                .bind(next_poll_at)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
         }
 
         async fn delete_pending_interview(&self, ws: WorkspaceId, id: InterviewId) -> StoreResult<bool> {

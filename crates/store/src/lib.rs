@@ -12,14 +12,17 @@ pub mod api_keys;
 pub mod audit;
 pub mod candidates;
 pub mod connections;
+pub mod events;
 pub mod gateway_secrets;
 pub mod health;
 pub mod idempotency;
+pub mod inbound;
 pub mod interviews;
 pub mod key_events;
 pub mod mappings;
 pub mod secret_rotation;
 pub mod templates;
+pub mod webhooks;
 pub mod workspaces;
 
 #[cfg(feature = "testing")]
@@ -33,15 +36,20 @@ pub use backend::{BackendKind, PgStore, PoolSettings, SqliteStore};
 pub use candidates::{CandidateFilter, CandidateStore};
 pub use connections::{ConnectionStore, ConnectionUpdate, StoredConnection};
 pub use error::{StoreError, StoreResult};
+pub use events::{EventFilter, EventStore};
 pub use gateway_secrets::GatewaySecretStore;
 pub use health::HealthStore;
 pub use idempotency::{IdempotencyBegin, IdempotencyStore, IdempotencyTimes};
-pub use interviews::{InterviewFilter, InterviewStore, NewInterview, VendorState};
+pub use inbound::{InboundStore, Receipt, ReceiptStatus};
+pub use interviews::{InterviewFilter, InterviewStore, NewEvent, NewInterview, Saved, VendorState};
 pub use key_events::{KeyChange, KeyEventStore};
 pub use mappings::{Mapping, MappingStore};
 pub use page::{Page, PageRequest};
 pub use secret_rotation::{Rewrap, SealedRef, SecretRotationStore};
 pub use templates::{TemplateFilter, TemplateStore, Upserted};
+pub use webhooks::{
+    Attempt, Delivery, DeliveryOutcome, DueDelivery, StoredEndpoint, WebhookEndpoint, WebhookStore,
+};
 pub use workspaces::WorkspaceStore;
 
 /// Everything the server needs from persistence.
@@ -52,6 +60,9 @@ pub trait Store:
     + SecretRotationStore
     + KeyEventStore
     + AuditStore
+    + EventStore
+    + WebhookStore
+    + InboundStore
     + ConnectionStore
     + TemplateStore
     + CandidateStore

@@ -26,6 +26,28 @@ pub trait MappingStore: Send + Sync {
         kind: &str,
         vendor_id: &str,
     ) -> StoreResult<Option<Mapping>>;
+    /// Map a vendor object to one of ours (e.g. a webhook the gateway registered for a
+    /// template). An existing mapping of the same vendor id is left as it is.
+    async fn insert_mapping(
+        &self,
+        connection: ConnectionId,
+        kind: &str,
+        vendor_id: &str,
+        mapping: &Mapping,
+    ) -> StoreResult<()>;
+    /// The vendor ids of `kind` mapped on a connection, optionally only those of one resource.
+    async fn vendor_ids(
+        &self,
+        connection: ConnectionId,
+        kind: &str,
+        resource: Option<Uuid>,
+    ) -> StoreResult<Vec<String>>;
+    async fn delete_mapping(
+        &self,
+        connection: ConnectionId,
+        kind: &str,
+        vendor_id: &str,
+    ) -> StoreResult<()>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -58,6 +80,51 @@ for_each_backend! {
                 resource_type: r.resource_type,
                 resource_id: r.resource_id,
             }))
+        }
+
+        async fn insert_mapping(
+            &self,
+            connection: ConnectionId,
+            kind: &str,
+            vendor_id: &str,
+            m: &Mapping,
+        ) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO provider_mappings (connection_id, kind, vendor_id, workspace_id, resource_type, resource_id, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (connection_id, kind, vendor_id) DO NOTHING",
+            )
+            .bind(connection.as_uuid())
+            .bind(kind)
+            .bind(vendor_id)
+            .bind(m.workspace_id.as_uuid())
+            .bind(&m.resource_type)
+            .bind(m.resource_id)
+            .bind(gateway_core::time::now())
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        }
+
+        async fn vendor_ids(&self, connection: ConnectionId, kind: &str, resource: Option<Uuid>) -> StoreResult<Vec<String>> {
+            let mut qb = sqlx::QueryBuilder::<Db>::new("SELECT vendor_id FROM provider_mappings WHERE connection_id = ");
+            qb.push_bind(connection.as_uuid()).push(" AND kind = ").push_bind(kind.to_string());
+            if let Some(r) = resource {
+                qb.push(" AND resource_id = ").push_bind(r);
+            }
+            qb.push(" ORDER BY vendor_id");
+            let rows: Vec<(String,)> = qb.build_query_as().fetch_all(&self.pool).await?;
+            Ok(rows.into_iter().map(|(v,)| v).collect())
+        }
+
+        async fn delete_mapping(&self, connection: ConnectionId, kind: &str, vendor_id: &str) -> StoreResult<()> {
+            sqlx::query("DELETE FROM provider_mappings WHERE connection_id = $1 AND kind = $2 AND vendor_id = $3")
+                .bind(connection.as_uuid())
+                .bind(kind)
+                .bind(vendor_id)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
         }
     }
 }

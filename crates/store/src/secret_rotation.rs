@@ -11,6 +11,7 @@ use crate::error::StoreResult;
 pub enum SealedRef {
     ConnectionCredentials(gateway_core::ConnectionId),
     GatewaySecret(String),
+    WebhookEndpointSecret(gateway_core::WebhookEndpointId),
 }
 
 /// Re-seals a value: gets where it lives and its ciphertext, answers the new ciphertext.
@@ -19,7 +20,7 @@ pub type Rewrap<'a> = dyn Fn(&SealedRef, &[u8]) -> Result<Vec<u8>, String> + Sen
 #[async_trait]
 pub trait SecretRotationStore: Send + Sync {
     /// Re-seal every secret at rest (connection credentials of every workspace, deleted ones
-    /// too, and the gateway's own secrets) in one transaction: all or nothing. Answers how
+    /// too, webhook endpoint secrets, and the gateway's own secrets) in one transaction: all or nothing. Answers how
     /// many values were re-sealed.
     async fn rewrap_all_secrets(&self, rewrap: &Rewrap<'_>) -> StoreResult<usize>;
 }
@@ -37,6 +38,19 @@ for_each_backend! {
                 let at = SealedRef::ConnectionCredentials(gateway_core::ConnectionId::from_uuid(id));
                 let fresh = rewrap(&at, &sealed).map_err(crate::StoreError::Internal)?;
                 sqlx::query("UPDATE connections SET credentials = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(fresh)
+                    .execute(&mut *tx)
+                    .await?;
+                n += 1;
+            }
+            let rows: Vec<(uuid::Uuid, Vec<u8>)> = sqlx::query_as("SELECT id, secret FROM webhook_endpoints")
+                .fetch_all(&mut *tx)
+                .await?;
+            for (id, sealed) in rows {
+                let at = SealedRef::WebhookEndpointSecret(gateway_core::WebhookEndpointId::from_uuid(id));
+                let fresh = rewrap(&at, &sealed).map_err(crate::StoreError::Internal)?;
+                sqlx::query("UPDATE webhook_endpoints SET secret = $2 WHERE id = $1")
                     .bind(id)
                     .bind(fresh)
                     .execute(&mut *tx)

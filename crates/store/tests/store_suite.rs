@@ -56,6 +56,12 @@ store_tests!(
     idempotency_key_lifecycle,
     idempotency_expiry_and_takeover,
     gateway_secret_first_writer_wins,
+    state_writes_are_compare_and_set_with_events,
+    polls_are_leased_to_one_taker,
+    deliveries_keep_order_per_interview,
+    gone_receivers_disable_their_endpoint,
+    inbound_receipts_are_deduplicated,
+    events_can_be_redelivered,
 );
 
 async fn workspace(s: &S, name: &str) -> WorkspaceId {
@@ -154,7 +160,21 @@ fn pending(t: &Template, candidate: CandidateId) -> NewInterview {
         status: InterviewStatus::Pending,
         invite_options: serde_json::json!({"send_invite": true}),
         created_at: now(),
+        next_poll_at: None,
     }
+}
+
+/// A state write without version check or events (the suite's default).
+async fn save(
+    s: &S,
+    ws: WorkspaceId,
+    id: InterviewId,
+    state: &VendorState,
+) -> StoreResult<Option<Interview>> {
+    Ok(match s.save_vendor_state(ws, id, state, None, &[]).await? {
+        Saved::Saved(i) => Some(*i),
+        Saved::Stale | Saved::Missing => None,
+    })
 }
 
 fn vendor_state(refs: &[(&str, &str)]) -> VendorState {
@@ -170,6 +190,7 @@ fn vendor_state(refs: &[(&str, &str)]) -> VendorState {
         error: None,
         remote_data: serde_json::json!({"raw": true}),
         synced_at: now(),
+        next_poll_at: None,
     }
 }
 
@@ -654,9 +675,14 @@ async fn interviews_insert_list_and_filter(s: S) {
         .unwrap();
     assert_eq!(of_alex.items.len(), 2);
 
-    s.save_vendor_state(ws, rows[1].id, &vendor_state(&[("interview_id", "int_1")]))
-        .await
-        .unwrap();
+    save(
+        &s,
+        ws,
+        rows[1].id,
+        &vendor_state(&[("interview_id", "int_1")]),
+    )
+    .await
+    .unwrap();
     let invited = s
         .list_interviews(
             ws,
@@ -734,11 +760,7 @@ async fn vendor_state_writes_mappings(s: S) {
         score: Score::new(4.0, 5.0),
         ..Default::default()
     });
-    let saved = s
-        .save_vendor_state(ws, row.id, &state)
-        .await
-        .unwrap()
-        .unwrap();
+    let saved = save(&s, ws, row.id, &state).await.unwrap().unwrap();
     assert_eq!(saved.status, InterviewStatus::Invited);
     assert_eq!(saved.result.unwrap().score.unwrap().normalized, 80.0);
     assert_eq!(saved.last_synced_at, Some(state.synced_at));
@@ -757,16 +779,10 @@ async fn vendor_state_writes_mappings(s: S) {
         .unwrap()
         .is_none());
     // Saving the same refs again is fine.
-    s.save_vendor_state(ws, row.id, &state)
-        .await
-        .unwrap()
-        .unwrap();
+    save(&s, ws, row.id, &state).await.unwrap().unwrap();
     // Unknown interview, or another workspace's: nothing to update.
     let other = workspace(&s, "b").await;
-    assert_eq!(
-        s.save_vendor_state(other, row.id, &state).await.unwrap(),
-        None
-    );
+    assert_eq!(save(&s, other, row.id, &state).await.unwrap(), None);
 }
 
 async fn conflicting_mapping_rolls_back(s: S) {
@@ -780,12 +796,21 @@ async fn conflicting_mapping_rolls_back(s: S) {
     s.insert_interviews(ws, &[first.clone(), second.clone()])
         .await
         .unwrap();
-    s.save_vendor_state(ws, first.id, &vendor_state(&[("interview_id", "int_1")]))
-        .await
-        .unwrap();
-    let err = s
-        .save_vendor_state(ws, second.id, &vendor_state(&[("interview_id", "int_1")]))
-        .await;
+    save(
+        &s,
+        ws,
+        first.id,
+        &vendor_state(&[("interview_id", "int_1")]),
+    )
+    .await
+    .unwrap();
+    let err = save(
+        &s,
+        ws,
+        second.id,
+        &vendor_state(&[("interview_id", "int_1")]),
+    )
+    .await;
     assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
     let second_now = s.get_interview(ws, second.id).await.unwrap().unwrap();
     assert_eq!(
@@ -806,9 +831,7 @@ async fn only_pending_interviews_are_deleted(s: S) {
     s.insert_interviews(ws, &[a.clone(), b.clone()])
         .await
         .unwrap();
-    s.save_vendor_state(ws, b.id, &vendor_state(&[]))
-        .await
-        .unwrap();
+    save(&s, ws, b.id, &vendor_state(&[])).await.unwrap();
     let other = workspace(&s, "b").await;
     assert!(!s.delete_pending_interview(other, a.id).await.unwrap());
     assert!(s.delete_pending_interview(ws, a.id).await.unwrap());
@@ -936,4 +959,455 @@ async fn gateway_secret_first_writer_wins(s: S) {
         s.list_gateway_secrets().await.unwrap(),
         vec![("hash_key".to_string(), b"rewrapped".to_vec())]
     );
+}
+
+fn event(t: EventType) -> NewEvent {
+    NewEvent {
+        id: EventId::new(),
+        event_type: t,
+        data: serde_json::json!({"t": t.as_str()}),
+        created_at: now(),
+    }
+}
+
+fn endpoint(events: &[&str]) -> WebhookEndpoint {
+    WebhookEndpoint {
+        id: WebhookEndpointId::new(),
+        url: "https://hooks.example.com/x".into(),
+        description: None,
+        events: events.iter().map(|e| e.to_string()).collect(),
+        disabled_at: None,
+        disabled_reason: None,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+/// A workspace with a template and one pending interview per email.
+async fn interviews_for(s: &S, emails: &[&str]) -> (WorkspaceId, Vec<InterviewId>) {
+    let (ws, _, t) = fixture(s).await;
+    let mut ids = Vec::new();
+    for e in emails {
+        let c = s.upsert_candidate(ws, &person(e), now()).await.unwrap();
+        let row = pending(&t, c.id);
+        s.insert_interviews(ws, std::slice::from_ref(&row))
+            .await
+            .unwrap();
+        ids.push(row.id);
+    }
+    (ws, ids)
+}
+
+async fn state_writes_are_compare_and_set_with_events(s: S) {
+    let (ws, ids) = interviews_for(&s, &["a@example.com"]).await;
+    let all = endpoint(&[]);
+    let completed_only = endpoint(&["interview.completed"]);
+    s.insert_endpoint(ws, &all, b"sealed").await.unwrap();
+    s.insert_endpoint(ws, &completed_only, b"sealed")
+        .await
+        .unwrap();
+    let (_, v0) = s
+        .get_interview_versioned(ws, ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    let saved = s
+        .save_vendor_state(
+            ws,
+            ids[0],
+            &vendor_state(&[]),
+            Some(v0),
+            &[event(EventType::Invited)],
+        )
+        .await
+        .unwrap();
+    assert!(matches!(saved, Saved::Saved(ref i) if i.status == InterviewStatus::Invited));
+    // A second writer that read the same version loses, and writes nothing.
+    let late = s
+        .save_vendor_state(
+            ws,
+            ids[0],
+            &vendor_state(&[]),
+            Some(v0),
+            &[event(EventType::Invited)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(late, Saved::Stale);
+    let events = s
+        .list_events(ws, &EventFilter::default(), PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 1);
+    assert_eq!(events.items[0].event_type, EventType::Invited);
+    assert_eq!(
+        s.list_deliveries(ws, all.id, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert!(
+        s.list_deliveries(ws, completed_only.id, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "not subscribed"
+    );
+    let (_, v1) = s
+        .get_interview_versioned(ws, ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v1, v0 + 1);
+    let mut done = vendor_state(&[]);
+    done.status = InterviewStatus::Completed;
+    s.save_vendor_state(ws, ids[0], &done, Some(v1), &[event(EventType::Completed)])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.list_deliveries(ws, completed_only.id, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let other = workspace(&s, "b").await;
+    assert_eq!(
+        s.save_vendor_state(other, ids[0], &done, None, &[])
+            .await
+            .unwrap(),
+        Saved::Missing
+    );
+    assert!(s
+        .get_event(other, events.items[0].id)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn polls_are_leased_to_one_taker(s: S) {
+    let emails: Vec<String> = (0..10).map(|i| format!("p{i}@example.com")).collect();
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let (ws, ids) = interviews_for(&s, &refs).await;
+    let past = now() - Duration::seconds(5);
+    for id in &ids {
+        s.reschedule_poll(ws, *id, Some(past)).await.unwrap();
+    }
+    let t = now();
+    let lease = t + Duration::seconds(60);
+    let (a, b) = tokio::join!(
+        s.lease_due_polls(t, lease, 6),
+        s.lease_due_polls(t, lease, 6)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        a.len() + b.len(),
+        10,
+        "every due interview leased once: {} + {}",
+        a.len(),
+        b.len()
+    );
+    assert!(
+        a.iter().all(|x| !b.contains(x)),
+        "no interview leased twice"
+    );
+    assert!(
+        s.lease_due_polls(t, lease, 10).await.unwrap().is_empty(),
+        "leased ones are not due"
+    );
+    // A lapsed lease frees them; a future schedule does not.
+    let later = lease + Duration::seconds(1);
+    s.reschedule_poll(ws, ids[0], Some(later + Duration::hours(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.lease_due_polls(later, later + Duration::seconds(60), 20)
+            .await
+            .unwrap()
+            .len(),
+        9
+    );
+}
+
+async fn deliveries_keep_order_per_interview(s: S) {
+    let (ws, ids) = interviews_for(&s, &["a@example.com", "b@example.com"]).await;
+    let ep = endpoint(&[]);
+    s.insert_endpoint(ws, &ep, b"sealed").await.unwrap();
+    let (_, v) = s
+        .get_interview_versioned(ws, ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    s.save_vendor_state(
+        ws,
+        ids[0],
+        &vendor_state(&[]),
+        Some(v),
+        &[event(EventType::Invited), event(EventType::Started)],
+    )
+    .await
+    .unwrap();
+    s.save_vendor_state(
+        ws,
+        ids[1],
+        &vendor_state(&[]),
+        None,
+        &[event(EventType::Invited)],
+    )
+    .await
+    .unwrap();
+    let t = now() + Duration::seconds(1);
+    let due = s
+        .lease_due_deliveries(t, t + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    let kinds: Vec<(InterviewId, EventType)> = due
+        .iter()
+        .map(|d| (d.event.interview_id, d.event.event_type))
+        .collect();
+    assert_eq!(
+        kinds.len(),
+        2,
+        "the second event of an interview waits for the first: {kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(ids[0], EventType::Invited))
+            && kinds.contains(&(ids[1], EventType::Invited))
+    );
+    let first = due.iter().find(|d| d.event.interview_id == ids[0]).unwrap();
+    assert_eq!(first.url, "https://hooks.example.com/x");
+    assert_eq!(first.secret_ciphertext, b"sealed");
+    // Failing with a retry later keeps the next one waiting.
+    let attempt = Attempt {
+        attempted_at: t,
+        status: Some(500),
+        error: None,
+        duration_ms: 3,
+    };
+    s.record_attempt(
+        first.id,
+        &attempt,
+        &DeliveryOutcome::Retry {
+            at: t + Duration::hours(1),
+        },
+    )
+    .await
+    .unwrap();
+    let t2 = t + Duration::seconds(31);
+    assert!(s
+        .lease_due_deliveries(t2, t2 + Duration::seconds(30), 10)
+        .await
+        .unwrap()
+        .iter()
+        .all(|d| d.event.interview_id != ids[0]));
+    // Delivered: the next one comes.
+    let t3 = t + Duration::hours(2);
+    let again = s
+        .lease_due_deliveries(t3, t3 + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    let retry = again
+        .iter()
+        .find(|d| d.event.interview_id == ids[0])
+        .unwrap();
+    assert_eq!(
+        (retry.id, retry.attempts),
+        (first.id, 1),
+        "same message id across attempts"
+    );
+    let ok = Attempt {
+        attempted_at: t3,
+        status: Some(200),
+        error: None,
+        duration_ms: 2,
+    };
+    s.record_attempt(retry.id, &ok, &DeliveryOutcome::Delivered)
+        .await
+        .unwrap();
+    let t4 = t3 + Duration::seconds(31);
+    let next = s
+        .lease_due_deliveries(t4, t4 + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert!(next
+        .iter()
+        .any(|d| d.event.interview_id == ids[0] && d.event.event_type == EventType::Started));
+    let log = s
+        .list_deliveries(ws, ep.id, PageRequest::first(10))
+        .await
+        .unwrap();
+    let delivered = log.items.iter().find(|d| d.id == first.id).unwrap();
+    assert_eq!(
+        (
+            delivered.status.as_str(),
+            delivered.attempts,
+            delivered.attempt_log.len()
+        ),
+        ("delivered", 2, 2)
+    );
+    assert_eq!(delivered.attempt_log[0].status, Some(500));
+    assert_eq!(s.pending_delivery_count().await.unwrap(), 2);
+}
+
+async fn gone_receivers_disable_their_endpoint(s: S) {
+    let (ws, ids) = interviews_for(&s, &["a@example.com"]).await;
+    let ep = endpoint(&[]);
+    s.insert_endpoint(ws, &ep, b"sealed").await.unwrap();
+    s.save_vendor_state(
+        ws,
+        ids[0],
+        &vendor_state(&[]),
+        None,
+        &[event(EventType::Invited), event(EventType::Started)],
+    )
+    .await
+    .unwrap();
+    let t = now() + Duration::seconds(1);
+    let due = s
+        .lease_due_deliveries(t, t + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    let gone = Attempt {
+        attempted_at: t,
+        status: Some(410),
+        error: None,
+        duration_ms: 1,
+    };
+    s.record_attempt(
+        due[0].id,
+        &gone,
+        &DeliveryOutcome::DisableEndpoint {
+            reason: "410".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let e = s.get_endpoint(ws, ep.id).await.unwrap().unwrap().endpoint;
+    assert!(e.disabled_at.is_some());
+    assert_eq!(
+        s.pending_delivery_count().await.unwrap(),
+        0,
+        "its queue is dropped"
+    );
+    // Later events skip a disabled endpoint.
+    s.save_vendor_state(
+        ws,
+        ids[0],
+        &vendor_state(&[]),
+        None,
+        &[event(EventType::Completed)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.pending_delivery_count().await.unwrap(), 0);
+    // Secrets can be replaced; deleted endpoints disappear.
+    assert!(s
+        .set_endpoint_secret(ws, ep.id, b"new", now())
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        s.get_endpoint(ws, ep.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .secret_ciphertext,
+        b"new"
+    );
+    assert!(s.delete_endpoint(ws, ep.id, now()).await.unwrap());
+    assert!(s.get_endpoint(ws, ep.id).await.unwrap().is_none());
+    assert!(s
+        .list_endpoints(ws, PageRequest::first(5))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+}
+
+async fn inbound_receipts_are_deduplicated(s: S) {
+    let (ws, conn, _) = fixture(&s).await;
+    let payload = serde_json::json!({"body": "{}", "dedupe_key": "int_1:interview_completed"});
+    let t = now();
+    let first = s
+        .insert_receipt(conn, ws, "int_1:interview_completed", &payload, t)
+        .await
+        .unwrap();
+    assert!(first.is_some());
+    assert_eq!(
+        s.insert_receipt(conn, ws, "int_1:interview_completed", &payload, t)
+            .await
+            .unwrap(),
+        None,
+        "a vendor retry"
+    );
+    let pending = s
+        .pending_receipts(t + Duration::seconds(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].payload, payload);
+    s.finish_receipt(first.unwrap(), ReceiptStatus::Processed, Some("ok"), now())
+        .await
+        .unwrap();
+    assert!(s
+        .pending_receipts(t + Duration::seconds(1), 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn events_can_be_redelivered(s: S) {
+    let (ws, ids) = interviews_for(&s, &["a@example.com"]).await;
+    let ep = endpoint(&[]);
+    s.insert_endpoint(ws, &ep, b"sealed").await.unwrap();
+    let e = event(EventType::Invited);
+    s.save_vendor_state(
+        ws,
+        ids[0],
+        &vendor_state(&[]),
+        None,
+        std::slice::from_ref(&e),
+    )
+    .await
+    .unwrap();
+    let t = now() + Duration::seconds(1);
+    let due = s
+        .lease_due_deliveries(t, t + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    let ok = Attempt {
+        attempted_at: t,
+        status: Some(204),
+        error: None,
+        duration_ms: 1,
+    };
+    s.record_attempt(due[0].id, &ok, &DeliveryOutcome::Delivered)
+        .await
+        .unwrap();
+    let late = endpoint(&["interview.invited"]);
+    s.insert_endpoint(ws, &late, b"sealed").await.unwrap();
+    assert_eq!(
+        s.redeliver_event(ws, e.id, now()).await.unwrap(),
+        Some(2),
+        "the old message again, and one for the new endpoint"
+    );
+    let again = s
+        .lease_due_deliveries(
+            now() + Duration::seconds(1),
+            now() + Duration::seconds(30),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 2);
+    assert!(
+        again.iter().any(|d| d.id == due[0].id),
+        "the redelivery keeps its webhook-id"
+    );
+    let other = workspace(&s, "b").await;
+    assert_eq!(s.redeliver_event(other, e.id, now()).await.unwrap(), None);
 }

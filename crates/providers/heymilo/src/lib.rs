@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use gateway_core::candidate::is_plausible_email;
 use gateway_core::page::RemotePage;
 use gateway_core::provider::{
-    CheckReport, ConnectionContext, CredentialField, InterviewLocator, InviteCandidate,
-    InviteOptions, InviteOutcome, Provider, ProviderDescriptor, RemoteInterview, RemoteTemplate,
-    RemoteWebhook,
+    CheckReport, ConnectionContext, CredentialField, InboundEvent, InboundRequest,
+    InterviewLocator, InviteCandidate, InviteOptions, InviteOutcome, Provider, ProviderDescriptor,
+    RemoteInterview, RemoteTemplate, RemoteWebhook,
 };
 use gateway_core::{Capabilities, ProviderError, ProviderRef};
 use http::{HeaderName, Method};
@@ -323,6 +323,16 @@ impl Provider for HeyMilo {
                 "HeyMilo templates are postings: use `posting`",
             )])
         }
+    }
+
+    /// HeyMilo publishes no webhook schema or signature: the payload is read tolerantly
+    /// (JSON for `post` webhooks, query parameters for `get` ones) and authenticity rests on
+    /// the unguessable token in the inbound URL the gateway registered.
+    fn parse_inbound(
+        &self,
+        request: InboundRequest<'_>,
+    ) -> Result<Vec<InboundEvent>, ProviderError> {
+        translate::inbound(request.body, request.query).map(|e| vec![e])
     }
 
     fn default_outbound_per_minute(&self) -> u32 {

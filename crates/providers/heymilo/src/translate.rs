@@ -376,6 +376,74 @@ pub fn webhook(w: wire::Webhook, raw: Value) -> RemoteWebhook {
     }
 }
 
+/// A HeyMilo webhook: `{event_type, interview_id, posting_id, webhook_id, timestamp}` as
+/// JSON, or the same as query parameters.
+pub fn inbound(
+    body: &[u8],
+    query: Option<&str>,
+) -> Result<gateway_core::provider::InboundEvent, ProviderError> {
+    let mut fields: serde_json::Map<String, Value> = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => m,
+        _ => Default::default(),
+    };
+    if let Some(q) = query {
+        for pair in q.split('&') {
+            if let Some((k, v)) = pair.split_once('=') {
+                let v = percent_decode(v);
+                fields.entry(k.to_string()).or_insert(Value::String(v));
+            }
+        }
+    }
+    let text = |k: &str| fields.get(k).and_then(Value::as_str).map(str::to_string);
+    let bad = |m: &str| ProviderError::Rejected {
+        status: 400,
+        code: None,
+        message: m.to_string(),
+        errors: vec![],
+    };
+    let interview_id =
+        text("interview_id").ok_or_else(|| bad("the webhook names no interview_id"))?;
+    let event_type = text("event_type").ok_or_else(|| bad("the webhook names no event_type"))?;
+    let status = match event_type.as_str() {
+        "interview_started" => Some(InterviewStatus::InProgress),
+        "interview_completed" | "report_available" => Some(InterviewStatus::Completed),
+        _ => None,
+    };
+    Ok(gateway_core::provider::InboundEvent {
+        // HeyMilo sends each event once per interview; a retry repeats the pair.
+        dedupe_key: format!("{interview_id}:{event_type}"),
+        refs: [(INTERVIEW_ID.to_string(), interview_id.clone())].into(),
+        correlation_id: None,
+        candidate_email: None,
+        observed: RemoteInterview {
+            refs: [(INTERVIEW_ID.to_string(), interview_id)].into(),
+            status,
+            raw: Value::Object(fields),
+            ..Default::default()
+        },
+        // The payload names the change but carries no result: read the interview.
+        refresh: true,
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.replace('+', " ").into_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// `{detail, status_code, error_type}` → `ProviderError`, keeping HeyMilo's words.
 pub fn error(status: u16, body: &Value, retry_after: Option<std::time::Duration>) -> ProviderError {
     let parsed: Option<wire::ErrorBody> = serde_json::from_value(body.clone()).ok();
@@ -502,5 +570,31 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn webhooks_read_from_json_or_query() {
+        let e = inbound(
+            br#"{"event_type":"interview_completed","interview_id":"int_1","posting_id":"p"}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (e.dedupe_key.as_str(), e.observed.status),
+            (
+                "int_1:interview_completed",
+                Some(InterviewStatus::Completed)
+            )
+        );
+        assert!(e.refresh);
+        let e = inbound(
+            b"",
+            Some("event_type=interview_started&interview_id=int%5F2"),
+        )
+        .unwrap();
+        assert_eq!(e.refs["interview_id"], "int_2");
+        assert_eq!(e.observed.status, Some(InterviewStatus::InProgress));
+        assert!(inbound(b"{}", None).is_err());
+        assert_eq!(percent_decode("a%2Fb+c%"), "a/b c%");
     }
 }

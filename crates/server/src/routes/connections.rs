@@ -306,6 +306,16 @@ pub async fn delete_connection(
     ApiPath(id): ApiPath<ConnectionId>,
 ) -> ApiResult<StatusCode> {
     principal.require(Scope::ConnectionsWrite)?;
+    // Webhooks the gateway registered at the vendor go first, while the credentials work.
+    if let Some(stored) = state
+        .store
+        .get_connection(principal.workspace_id, id)
+        .await?
+    {
+        if let Ok((provider, ctx)) = svc::context(&state, principal.workspace_id, &stored) {
+            crate::service::templates::remove_webhooks(&state, provider.as_ref(), &ctx).await;
+        }
+    }
     if !state
         .store
         .delete_connection(principal.workspace_id, id, now())

@@ -5,11 +5,14 @@ pub mod api_keys;
 pub mod audit_log;
 pub mod candidates;
 pub mod connections;
+pub mod events;
 pub mod health;
+pub mod inbound;
 pub mod interviews;
 pub mod passthrough;
 pub mod providers;
 pub mod templates;
+pub mod webhook_endpoints;
 pub mod workspaces;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -28,4 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(templates::router())
         .merge(candidates::router())
         .merge(interviews::router())
+        .merge(events::router())
+        .merge(webhook_endpoints::router())
+        .merge(inbound::router())
 }

@@ -22,7 +22,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::{list_of, page_request};
 use crate::service::connections as conn_svc;
-use crate::service::templates::upsert_remote;
+use crate::service::templates::{ensure_webhooks, upsert_remote};
 use crate::state::AppState;
 use crate::validate::Checks;
 
@@ -243,6 +243,7 @@ pub async fn link_template(
         Err(e) => return Err(ApiError::from_provider(pname, e)),
     };
     let saved = upsert_remote(&state, ws, body.connection_id, pname, remote, name).await?;
+    ensure_webhooks(&state, ws, provider.as_ref(), &ctx, &saved.value).await;
     let status = if saved.created {
         StatusCode::CREATED
     } else {
@@ -275,11 +276,11 @@ pub async fn import_templates(
         .map_err(|e| ApiError::from_provider(name, e))?;
     let mut data = Vec::with_capacity(remotes.len());
     for remote in remotes {
-        data.push(
-            upsert_remote(&state, ws, id, name, remote, None)
-                .await?
-                .value,
-        );
+        let t = upsert_remote(&state, ws, id, name, remote, None)
+            .await?
+            .value;
+        ensure_webhooks(&state, ws, provider.as_ref(), &ctx, &t).await;
+        data.push(t);
     }
     tracing::info!(connection_id = %id, count = data.len(), by = %principal.key_id, "templates imported");
     Ok(Json(ImportedTemplates { data }))

@@ -1,24 +1,29 @@
-//! Inviting and syncing. The order of writes is what keeps an interview from being lost or
-//! duplicated:
+//! Inviting, syncing and recording what vendors say. The order of writes is what keeps an
+//! interview from being lost or duplicated:
 //!
 //! 1. the candidate is upserted and the interview stored as `pending` *before* the vendor is
-//!    called, so a crash or timeout leaves a visible row, never nothing;
+//!    called, so a crash or timeout leaves a visible row, never nothing (and the poller later
+//!    settles it);
 //! 2. the vendor's ids are mapped to the interview in the same transaction that records its
 //!    answer, *before* the client hears back;
 //! 3. a definite vendor refusal (4xx, invalid input) removes the pending row — nothing exists
 //!    at the vendor, so nothing half-written is left; an ambiguous failure (timeout, 5xx)
-//!    keeps it `pending` with the reason, for `sync` to settle.
+//!    keeps it `pending` with the reason, for `sync` and the poller to settle.
+//!
+//! Every state write goes through [`record`]: compare-and-set on the interview's version,
+//! with the normalized events of the transition written in the same transaction.
 
+use chrono::{DateTime, Utc};
 use gateway_core::provider::{InterviewLocator, InviteCandidate, InviteOptions, RemoteInterview};
 use gateway_core::time::now;
 use gateway_core::{
     CandidateInput, Capability, ConnectionStatus, Interview, InterviewId, InterviewStatus,
-    ProviderError, Template, WorkspaceId,
+    Provider, ProviderError, Template, WorkspaceId,
 };
-use gateway_store::{ConnectionUpdate, NewInterview, StoreError, VendorState};
+use gateway_store::{ConnectionUpdate, NewInterview, Saved, StoreError, VendorState};
 use serde_json::json;
 
-use super::connections;
+use super::{connections, events};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -55,6 +60,55 @@ pub async fn load_template(
         .ok_or_else(|| ApiError::not_found(id))
 }
 
+/// Can the poller read this provider's interviews?
+pub fn pollable(provider: &dyn Provider) -> bool {
+    provider.descriptor().capabilities.get_interview
+}
+
+/// When the poller should next read an interview in `status`.
+pub fn next_poll(
+    state: &AppState,
+    pollable: bool,
+    status: InterviewStatus,
+) -> Option<DateTime<Utc>> {
+    let p = &state.config.poller;
+    (p.enabled && pollable && !status.is_terminal())
+        .then(|| now() + chrono::Duration::seconds(p.interval_secs as i64))
+}
+
+/// Read the interview, compute its next state, write it if nobody changed it meanwhile
+/// (retrying otherwise), with the transition's events. `compute` answers `None` when there
+/// is nothing to write. `Ok(None)` when the interview does not exist.
+pub async fn record(
+    state: &AppState,
+    ws: WorkspaceId,
+    id: InterviewId,
+    compute: impl Fn(&Interview) -> Option<VendorState>,
+) -> Result<Option<Interview>, StoreError> {
+    for _ in 0..5 {
+        let Some((current, version)) = state.store.get_interview_versioned(ws, id).await? else {
+            return Ok(None);
+        };
+        let Some(next_state) = compute(&current) else {
+            return Ok(Some(current));
+        };
+        let next = events::apply(&current, &next_state);
+        let evts = events::events_for(&current, &next, next_state.synced_at);
+        match state
+            .store
+            .save_vendor_state(ws, id, &next_state, Some(version), &evts)
+            .await?
+        {
+            Saved::Saved(i) => return Ok(Some(*i)),
+            Saved::Stale => continue,
+            Saved::Missing => return Ok(None),
+        }
+    }
+    Err(StoreError::Conflict(
+        "the interview kept changing while being updated; retry".into(),
+    ))
+}
+
 /// Invite each candidate to `template`; one result per input, in order.
 pub async fn invite(
     state: &AppState,
@@ -78,6 +132,7 @@ pub async fn invite(
     if !provider.descriptor().capabilities.invite {
         return Err(ApiError::unsupported(&provider_name, Capability::Invite));
     }
+    let can_poll = pollable(provider.as_ref());
 
     let at = now();
     let mut rows = Vec::with_capacity(inputs.len());
@@ -99,6 +154,7 @@ pub async fn invite(
                 "retake": options.retake,
             }),
             created_at: at,
+            next_poll_at: next_poll(state, can_poll, InterviewStatus::Pending),
         });
         candidates.push(InviteCandidate {
             correlation_id: id,
@@ -137,7 +193,7 @@ pub async fn invite(
     let mut credentials_refused = false;
     for (row, outcome) in rows.iter().zip(outcomes) {
         let result = match outcome {
-            Ok(remote) => confirm(state, ws, row.id, remote).await?,
+            Ok(remote) => confirm(state, ws, row.id, remote, can_poll).await?,
             Err(e) => {
                 credentials_refused |= matches!(e, ProviderError::InvalidCredentials { .. });
                 settle_failure(state, ws, row.id, &provider_name, e).await?
@@ -157,7 +213,7 @@ pub async fn invite(
     Ok(results)
 }
 
-async fn mark_connection(
+pub async fn mark_connection(
     state: &AppState,
     ws: WorkspaceId,
     id: &gateway_core::ConnectionId,
@@ -178,18 +234,21 @@ async fn confirm(
     ws: WorkspaceId,
     id: InterviewId,
     remote: RemoteInterview,
+    can_poll: bool,
 ) -> ApiResult<Invited> {
-    let vendor = VendorState {
-        status: remote.status.unwrap_or(InterviewStatus::Invited),
-        outcome: remote.outcome,
-        interview_url: remote.interview_url.clone(),
-        provider_refs: remote.refs.clone(),
-        result: remote.result.clone(),
-        error: None,
-        remote_data: remote.raw.clone(),
-        synced_at: now(),
-    };
-    match state.store.save_vendor_state(ws, id, &vendor).await {
+    let written = record(state, ws, id, |current| {
+        Some(merge(
+            current,
+            remote.clone(),
+            next_poll(
+                state,
+                can_poll,
+                remote.status.unwrap_or(InterviewStatus::Invited),
+            ),
+        ))
+    })
+    .await;
+    match written {
         Ok(Some(i)) => Ok(Invited::Created(i)),
         Ok(None) => Err(ApiError::internal()),
         Err(StoreError::Conflict(_)) => {
@@ -226,6 +285,25 @@ async fn confirm(
     }
 }
 
+/// A pending interview, still pending, with why.
+fn still_pending(
+    current: &Interview,
+    error: String,
+    next_poll_at: Option<DateTime<Utc>>,
+) -> VendorState {
+    VendorState {
+        status: InterviewStatus::Pending,
+        outcome: None,
+        interview_url: current.interview_url.clone(),
+        provider_refs: current.provider_refs.clone(),
+        result: None,
+        error: Some(error),
+        remote_data: current.remote_data.clone(),
+        synced_at: now(),
+        next_poll_at,
+    }
+}
+
 async fn settle_failure(
     state: &AppState,
     ws: WorkspaceId,
@@ -238,32 +316,34 @@ async fn settle_failure(
         state.store.delete_pending_interview(ws, id).await?;
         return Ok(Invited::Failed(err));
     }
-    let Some(current) = state.store.get_interview(ws, id).await? else {
-        return Ok(Invited::Failed(err));
-    };
-    let vendor = VendorState {
-        status: InterviewStatus::Pending,
-        outcome: None,
-        interview_url: None,
-        provider_refs: current.provider_refs.clone(),
-        result: None,
-        error: Some(format!(
-            "not confirmed by {provider}: {e}; `POST /v1/interviews/{id}/sync` settles it"
-        )),
-        remote_data: current.remote_data.clone(),
-        synced_at: now(),
-    };
-    let interview = state
-        .store
-        .save_vendor_state(ws, id, &vendor)
-        .await?
-        .unwrap_or(current);
-    Ok(Invited::Pending(interview, err))
+    let reason =
+        format!("not confirmed by {provider}: {e}; `POST /v1/interviews/{id}/sync` settles it");
+    let poll = state
+        .registry
+        .get(provider)
+        .map(|p| pollable(p.as_ref()))
+        .unwrap_or(false);
+    let written = record(state, ws, id, |current| {
+        Some(still_pending(
+            current,
+            reason.clone(),
+            next_poll(state, poll, InterviewStatus::Pending),
+        ))
+    })
+    .await?;
+    match written {
+        Some(i) => Ok(Invited::Pending(i, err)),
+        None => Ok(Invited::Failed(err)),
+    }
 }
 
 /// The stored interview updated with what the vendor reports. Reports of an earlier stage
 /// than the stored one (late webhooks, stale reads) do not move it backwards.
-pub fn merge(current: &Interview, remote: RemoteInterview) -> VendorState {
+pub fn merge(
+    current: &Interview,
+    remote: RemoteInterview,
+    next_poll_at: Option<DateTime<Utc>>,
+) -> VendorState {
     let status = match remote.status {
         Some(s) if current.status.accepts(s) => s,
         _ if current.status == InterviewStatus::Pending => InterviewStatus::Invited,
@@ -280,8 +360,13 @@ pub fn merge(current: &Interview, remote: RemoteInterview) -> VendorState {
         provider_refs: refs,
         result: remote.result.or_else(|| current.result.clone()),
         error: None,
-        remote_data: remote.raw,
+        remote_data: if remote.raw.is_null() {
+            current.remote_data.clone()
+        } else {
+            remote.raw
+        },
         synced_at: now(),
+        next_poll_at,
     }
 }
 
@@ -304,34 +389,32 @@ pub async fn sync(state: &AppState, ws: WorkspaceId, id: InterviewId) -> ApiResu
             ))
         })?;
     let (provider, ctx) = connections::context(state, ws, &stored)?;
+    let can_poll = pollable(provider.as_ref());
     let locator = InterviewLocator {
         template: &template.provider_ref,
         refs: &current.provider_refs,
         candidate_email: &current.candidate.email,
         correlation_id: current.id,
     };
-    let remote = match provider.get_interview(&ctx, locator).await {
-        Ok(r) => r,
+    let written = match provider.get_interview(&ctx, locator).await {
+        Ok(remote) => {
+            record(state, ws, id, |cur| {
+                let merged = merge(cur, remote.clone(), None);
+                let next = next_poll(state, can_poll, merged.status);
+                Some(VendorState {
+                    next_poll_at: next,
+                    ..merged
+                })
+            })
+            .await?
+        }
         Err(ProviderError::NotFound { message }) if current.status == InterviewStatus::Pending => {
             // Never reached the vendor: say so, keep it visible.
-            let vendor = VendorState {
-                error: Some(format!(
-                    "not found at {}: {message}",
-                    stored.connection.provider
-                )),
-                synced_at: now(),
-                status: InterviewStatus::Pending,
-                outcome: None,
-                interview_url: None,
-                provider_refs: current.provider_refs.clone(),
-                result: None,
-                remote_data: current.remote_data.clone(),
-            };
-            return Ok(state
-                .store
-                .save_vendor_state(ws, id, &vendor)
-                .await?
-                .unwrap_or(current));
+            let reason = format!("not found at {}: {message}", stored.connection.provider);
+            record(state, ws, id, |cur| {
+                Some(still_pending(cur, reason.clone(), None))
+            })
+            .await?
         }
         Err(e) => {
             if matches!(e, ProviderError::InvalidCredentials { .. }) {
@@ -346,10 +429,5 @@ pub async fn sync(state: &AppState, ws: WorkspaceId, id: InterviewId) -> ApiResu
             return Err(ApiError::from_provider(&stored.connection.provider, e));
         }
     };
-    let vendor = merge(&current, remote);
-    match state.store.save_vendor_state(ws, id, &vendor).await {
-        Ok(Some(i)) => Ok(i),
-        Ok(None) => Err(ApiError::not_found(id)),
-        Err(e) => Err(e.into()),
-    }
+    written.ok_or_else(|| ApiError::not_found(id))
 }

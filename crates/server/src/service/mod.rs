@@ -2,5 +2,9 @@
 //! store and the vendor in step.
 
 pub mod connections;
+pub mod events;
+pub mod inbound;
 pub mod interviews;
+pub mod poller;
 pub mod templates;
+pub mod webhooks;

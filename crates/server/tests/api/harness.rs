@@ -42,6 +42,8 @@ macro_rules! on_both_backends {
 }
 
 pub struct TestApp {
+    /// The admin key's workspace.
+    pub workspace: gateway_core::WorkspaceId,
     pub base: String,
     pub client: reqwest::Client,
     /// An admin key in the first workspace.
@@ -75,7 +77,12 @@ pub fn test_config(database_url: &str, overrides: &[(&str, Value)]) -> Config {
             "rate_limit.default_requests_per_minute",
             600_000,
         ))
-        .merge(Serialized::default("rate_limit.default_burst", 10_000));
+        .merge(Serialized::default("rate_limit.default_burst", 10_000))
+        // Test receivers listen on loopback; workers tick fast so tests do not wait.
+        .merge(Serialized::default("webhooks.allow_private_targets", true))
+        .merge(Serialized::default("webhooks.tick_ms", 50))
+        .merge(Serialized::default("webhooks.timeout_secs", 2))
+        .merge(Serialized::default("poller.tick_secs", 1));
     for (k, v) in overrides {
         fig = fig.merge(Serialized::default(k, v.clone()));
     }
@@ -98,13 +105,18 @@ impl TestApp {
 
     async fn spawn_configured(
         backend: Backend,
-        overrides: &[(&str, Value)],
+        overrides_in: &[(&str, Value)],
         simulators: bool,
     ) -> Self {
         let sandbox = gateway_sandbox::spawn("127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
-        let mut overrides = overrides.to_vec();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        // Vendors call back (webhooks) at the gateway's public URL: its real test address.
+        let mut overrides: Vec<(&str, Value)> =
+            vec![("server.public_url", Value::String(base.clone()))];
+        overrides.extend(overrides_in.iter().cloned());
         if simulators {
             overrides.push(("vendors.simulator_url", Value::String(sandbox.base_url())));
         }
@@ -127,8 +139,6 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(gateway.serve(listener, async {
             let _ = rx.await;
@@ -139,6 +149,7 @@ impl TestApp {
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
+            workspace: admin.api_key.workspace_id,
             admin_key: admin.secret.expose().clone(),
             state,
             database_url: db.url,

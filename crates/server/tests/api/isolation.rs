@@ -52,6 +52,8 @@ struct Ids {
     template: String,
     candidate: String,
     interview: String,
+    event: String,
+    endpoint: String,
 }
 
 impl Ids {
@@ -65,6 +67,8 @@ impl Ids {
             "templates" => &self.template,
             "candidates" => &self.candidate,
             "interviews" => &self.interview,
+            "events" => &self.event,
+            "webhook-endpoints" => &self.endpoint,
             other => panic!("the isolation walk has no id for `{other}` ({path}): add one"),
         }
     }
@@ -100,6 +104,23 @@ async fn every_operation_hides_other_workspaces(app: TestApp) {
         .json()
         .await
         .unwrap();
+    let events: Value = app
+        .request(Method::GET, "/v1/events", Some(&owner))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let endpoint: Value = app
+        .request(Method::POST, "/v1/webhook-endpoints", Some(&owner))
+        .json(&json!({"url": "https://hooks.example.com/x"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let ids = Ids {
         workspace: owner_ws,
         api_key: keys["data"][0]["id"].as_str().unwrap().to_string(),
@@ -107,6 +128,8 @@ async fn every_operation_hides_other_workspaces(app: TestApp) {
         template,
         candidate: iv["candidate"]["id"].as_str().unwrap().to_string(),
         interview: iv["id"].as_str().unwrap().to_string(),
+        event: events["data"][0]["id"].as_str().unwrap().to_string(),
+        endpoint: endpoint["id"].as_str().unwrap().to_string(),
     };
 
     let spec = serde_json::to_value(interview_gateway::openapi_document()).unwrap();

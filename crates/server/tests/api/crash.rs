@@ -1,0 +1,213 @@
+//! A gateway killed with SIGKILL in the middle of deliveries loses no event: the queue is in
+//! the database, leases lapse, and the restarted process sends what is left (at least once).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::receiver::Receiver;
+
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(db: &str, master: &str, port: u16) -> Child {
+    Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_interview-gateway"))
+            .arg("serve")
+            .env("GATEWAY_SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("GATEWAY_DATABASE__URL", db)
+            .env("GATEWAY_SECURITY__MASTER_KEY", master)
+            .env("GATEWAY_SECURITY__ALLOW_PRIVATE_BASE_URLS", "true")
+            .env("GATEWAY_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true")
+            .env("GATEWAY_WEBHOOKS__TICK_MS", "50")
+            .env("GATEWAY_WEBHOOKS__MAX_CONCURRENT", "1")
+            .env("GATEWAY_WEBHOOKS__TIMEOUT_SECS", "2")
+            .env("GATEWAY_LOG__LEVEL", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+async fn ready(client: &reqwest::Client, base: &str) {
+    for _ in 0..100 {
+        if client
+            .get(format!("{base}/health/ready"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{base} did not become ready");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_delivery_loses_no_event() {
+    let db = gateway_store::testing::postgres().await.unwrap();
+    let master = interview_gateway::crypto::MasterKey::generate_base64();
+    let sandbox = gateway_sandbox::spawn("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let mut config = crate::harness::test_config(&db.url, &[]);
+    config.security.master_key = Some(gateway_core::Secret::new(master.clone()));
+    let admin = {
+        let ring = interview_gateway::crypto::KeyRing::load(&config.security).unwrap();
+        let gw = interview_gateway::Gateway::with_store(config, db.store.clone(), ring)
+            .await
+            .unwrap();
+        interview_gateway::bootstrap::create_key(
+            gw.state(),
+            interview_gateway::bootstrap::WorkspaceChoice::Default { name: "w".into() },
+            "a",
+            vec![gateway_core::Scope::Admin],
+        )
+        .await
+        .unwrap()
+        .secret
+        .expose()
+        .clone()
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut gateway = start(&db.url, &master, port);
+    ready(&client, &base).await;
+
+    // A slow receiver (150 ms per delivery, one at a time) so the backlog outlives the kill.
+    let rx = Receiver::start().await;
+    for _ in 0..200 {
+        rx.answer(200, Duration::from_millis(150));
+    }
+    let ep = client
+        .post(format!("{base}/v1/webhook-endpoints"))
+        .bearer_auth(&admin)
+        .json(&json!({"url": rx.url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ep.status(), 201);
+    let acct: Value = client
+        .post(format!("{}/_control/heymilo/accounts", sandbox.base_url()))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    client
+        .post(format!(
+            "{}/_control/heymilo/accounts/{}/postings",
+            sandbox.base_url(),
+            acct["api_key"].as_str().unwrap()
+        ))
+        .json(&json!({"title": "R"}))
+        .send()
+        .await
+        .unwrap();
+    let conn: Value = client
+        .post(format!("{base}/v1/connections"))
+        .bearer_auth(&admin)
+        .json(&json!({"provider": "heymilo", "name": "hm", "credentials": {"api_key": acct["api_key"]}, "base_url": sandbox.vendor_url("heymilo")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let imported: Value = client
+        .request(
+            Method::POST,
+            format!(
+                "{base}/v1/connections/{}/templates/import",
+                conn["id"].as_str().unwrap()
+            ),
+        )
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let template = imported["data"][0]["id"].as_str().unwrap();
+    let candidates: Vec<Value> = (0..30)
+        .map(|i| json!({"email": format!("k{i}@example.com")}))
+        .collect();
+    let batch: Value = client
+        .post(format!("{base}/v1/interviews/batch"))
+        .bearer_auth(&admin)
+        .json(&json!({"template_id": template, "candidates": candidates}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(batch["data"].as_array().unwrap().len(), 30);
+
+    // Kill it mid-backlog.
+    rx.wait_for(5, Duration::from_secs(10)).await;
+    unsafe_kill(&mut gateway);
+    let before = rx.received().len();
+    assert!(
+        before < 30,
+        "the backlog was still there when the process died ({before} delivered)"
+    );
+
+    let _restarted = start(&db.url, &master, port);
+    ready(&client, &base).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let ids: HashSet<String> = rx
+            .received()
+            .iter()
+            .map(|r| r.headers["webhook-id"].to_str().unwrap().to_string())
+            .collect();
+        if ids.len() >= 30 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of 30 events arrived after the restart",
+            ids.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let events: HashSet<String> = rx
+        .received()
+        .iter()
+        .map(|r| r.body["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        events.len(),
+        30,
+        "every event, each under its own webhook-id"
+    );
+}
+
+/// SIGKILL: no chance to drain or flush.
+fn unsafe_kill(child: &mut Child) {
+    let pid = child.0.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _ = child.0.wait();
+}
