@@ -37,7 +37,18 @@ def heymilo(base):
     }
 
 
-SETUPS = {"heymilo": heymilo}
+def flowmingo(base):
+    account = post(base, "/flowmingo/accounts", {})
+    return {
+        "connection": {"provider": "flowmingo", "name": "Flowmingo sandbox",
+                       "credentials": {"api_key": account["api_key"], "webhook_secret": "whsec_clients_e2e"},
+                       "base_url": f"{base}/flowmingo", "settings": {"outbound_requests_per_minute": 100000}},
+        # Flowmingo has no endpoint that lists sets: an existing set is linked by id.
+        "template": {"link": {"kind": "interview_set", "id": account["interview_set_id"], "name": "Backend interview"}},
+    }
+
+
+SETUPS = {"heymilo": heymilo, "flowmingo": flowmingo}
 
 
 def main():

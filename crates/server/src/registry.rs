@@ -18,6 +18,7 @@ impl ProviderRegistry {
             providers: BTreeMap::new(),
         };
         r.register(Arc::new(provider_heymilo::HeyMilo::new(policy)));
+        r.register(Arc::new(provider_flowmingo::Flowmingo::new(policy)));
         r
     }
 
