@@ -29,10 +29,33 @@ fn has_result(i: &Interview) -> bool {
         .is_some_and(|r| r.score.is_some() || !r.criteria.is_empty() || r.outcome.is_some())
 }
 
+/// Where a status sits on the forward path pending → invited → in_progress → evaluating →
+/// completed; `None` off it (cancelled, expired, error).
+fn progress(s: InterviewStatus) -> Option<u8> {
+    match s {
+        InterviewStatus::Pending => Some(0),
+        InterviewStatus::Invited => Some(1),
+        InterviewStatus::InProgress => Some(2),
+        InterviewStatus::Evaluating => Some(3),
+        InterviewStatus::Completed => Some(4),
+        _ => None,
+    }
+}
+
 /// One event per transition: the status change (named when it is a milestone, else
-/// `status_changed`), and `result_ready` when a result first appears.
+/// `status_changed`), and `result_ready` when a result first appears. A forward jump past a
+/// milestone also names the milestone (`invited`, `started`), so a consumer sees the same
+/// sequence whether the gateway saw each step (webhooks) or only the last (a poll, or
+/// webhooks processed out of order).
 pub fn events_for(old: &Interview, new: &Interview, at: DateTime<Utc>) -> Vec<NewEvent> {
     let mut types = Vec::new();
+    if let (Some(from), Some(to)) = (progress(old.status), progress(new.status)) {
+        for (rank, milestone) in [(1, EventType::Invited), (2, EventType::Started)] {
+            if from < rank && rank < to {
+                types.push(milestone);
+            }
+        }
+    }
     if new.status != old.status {
         types.push(match new.status {
             InterviewStatus::Invited => EventType::Invited,
@@ -117,6 +140,25 @@ mod tests {
             types(&done, &done),
             [],
             "the same observation twice is no transition"
+        );
+        assert_eq!(
+            types(&interview(Invited), &interview(Evaluating)),
+            [EventType::Started, EventType::StatusChanged],
+            "a skipped milestone is named"
+        );
+        assert_eq!(
+            types(&interview(Pending), &done),
+            [
+                EventType::Invited,
+                EventType::Started,
+                EventType::Completed,
+                EventType::ResultReady
+            ]
+        );
+        assert_eq!(
+            types(&interview(Invited), &interview(Expired)),
+            [EventType::StatusChanged],
+            "leaving the path infers nothing"
         );
         let late = interview(Completed);
         assert_eq!(types(&late, &done), [EventType::ResultReady]);
