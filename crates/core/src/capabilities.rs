@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 #[serde(rename_all = "snake_case")]
 pub enum Capability {
     CreateTemplate,
+    UpdateTemplate,
     ListTemplates,
     Invite,
     BatchInvite,
@@ -25,6 +26,7 @@ impl Capability {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CreateTemplate => "create_template",
+            Self::UpdateTemplate => "update_template",
             Self::ListTemplates => "list_templates",
             Self::Invite => "invite",
             Self::BatchInvite => "batch_invite",
@@ -49,6 +51,8 @@ impl std::fmt::Display for Capability {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Capabilities {
     pub create_template: bool,
+    /// Change a template at the vendor (`PATCH /v1/templates/{id}`).
+    pub update_template: bool,
     pub list_templates: bool,
     pub invite: bool,
     pub batch_invite: bool,
@@ -66,6 +70,7 @@ impl Capabilities {
     pub fn supports(&self, capability: Capability) -> bool {
         match capability {
             Capability::CreateTemplate => self.create_template,
+            Capability::UpdateTemplate => self.update_template,
             Capability::ListTemplates => self.list_templates,
             Capability::Invite => self.invite,
             Capability::BatchInvite => self.batch_invite,

@@ -34,7 +34,7 @@ pub use interview::{Interview, ProviderRefs};
 pub use provider::{
     ConnectionContext, CredentialField, InboundEvent, InboundRequest, InviteCandidate,
     InviteOptions, InviteOutcome, Provider, ProviderDescriptor, RemoteInterview, RemoteTemplate,
-    TemplateDraft,
+    TemplateDraft, TemplateUpdate,
 };
 pub use provider_error::{FieldError, ProviderError};
 pub use result::{Artifact, ArtifactKind, Criterion, InterviewResult, Score, TranscriptEntry};

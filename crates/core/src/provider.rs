@@ -150,6 +150,16 @@ pub struct StepDraft {
     pub name: Option<String>,
 }
 
+/// Changes to a template at the vendor (`PATCH /v1/templates/{id}`); `None` keeps a field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TemplateUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<TemplateStatus>,
+    /// The whole list of steps wanted (vendors may allow only some changes).
+    pub steps: Option<Vec<StepDraft>>,
+}
+
 /// A vendor object a template can stand for, as the vendor reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteTemplate {
@@ -319,6 +329,15 @@ pub trait Provider: Send + Sync + 'static {
         _draft: &TemplateDraft,
     ) -> Result<RemoteTemplate, ProviderError> {
         Err(ProviderError::Unsupported(Capability::CreateTemplate))
+    }
+
+    async fn update_template(
+        &self,
+        _ctx: &ConnectionContext,
+        _template: &ProviderRef,
+        _update: &TemplateUpdate,
+    ) -> Result<RemoteTemplate, ProviderError> {
+        Err(ProviderError::Unsupported(Capability::UpdateTemplate))
     }
 
     /// Every template-like object at the vendor (all pages).

@@ -185,6 +185,16 @@ pub async fn capabilities_tell_the_truth<T: Target>() {
         !caps.create_template,
         "create_template: {r:?}"
     );
+    let update = gateway_core::TemplateUpdate {
+        name: Some("Conformance renamed".into()),
+        ..Default::default()
+    };
+    let r = p.update_template(&f.ctx, &f.template, &update).await;
+    assert_eq!(
+        is_unsupported(&r, Capability::UpdateTemplate),
+        !caps.update_template,
+        "update_template: {r:?}"
+    );
     let r = p.list_templates(&f.ctx).await;
     assert_eq!(
         is_unsupported(&r, Capability::ListTemplates),

@@ -61,6 +61,7 @@ impl Flowmingo {
                 ],
                 capabilities: Capabilities {
                     create_template: true,
+                    update_template: false,
                     list_templates: false,
                     invite: true,
                     batch_invite: true,

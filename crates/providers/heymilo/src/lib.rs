@@ -68,6 +68,7 @@ impl HeyMilo {
                 }],
                 capabilities: Capabilities {
                     create_template: false,
+                    update_template: false,
                     list_templates: true,
                     invite: true,
                     batch_invite: true,

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use gateway_core::provider::{
-    QuestionDraft, RemoteTemplate, RequirementDraft, StepDraft, TemplateDraft,
+    QuestionDraft, RemoteTemplate, RequirementDraft, StepDraft, TemplateDraft, TemplateUpdate,
 };
 use gateway_core::{
     Capability, ConnectionId, ProviderError, ProviderRef, Scope, Template, TemplateId,
@@ -30,7 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_template, list_templates))
         .routes(routes!(link_template))
-        .routes(routes!(get_template))
+        .routes(routes!(get_template, update_template))
         .routes(routes!(import_templates))
 }
 
@@ -72,6 +72,20 @@ pub struct LinkIn {
     pub name: Option<String>,
 }
 
+/// Changes to make at the vendor; fields left out stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplatePatch {
+    #[schema(min_length = 1, max_length = 1024)]
+    pub name: Option<String>,
+    #[schema(max_length = 20000)]
+    pub description: Option<String>,
+    pub status: Option<TemplateStatus>,
+    /// The whole list of steps wanted. TapTalent keeps existing stages as they are: their
+    /// pass thresholds may change and new steps may be appended.
+    pub steps: Option<Vec<StepDraft>>,
+}
+
 list_of!(TemplateList, Template);
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -90,6 +104,22 @@ pub struct TemplateListParams {
     /// `next_cursor` from the previous page.
     #[param(pattern = r"^([A-Za-z0-9_-]{22})?$")]
     pub cursor: Option<String>,
+}
+
+fn check_steps(steps: &[StepDraft], checks: &mut Checks) {
+    if steps.len() > 50 {
+        checks.fail("steps", "at most 50 steps");
+    }
+    for (i, s) in steps.iter().enumerate() {
+        checks.text(&format!("steps[{i}].assessment_id"), &s.assessment_id, 200);
+        checks.optional_text(&format!("steps[{i}].name"), s.name.as_deref(), 1024);
+        if !(0.0..=100.0).contains(&s.pass_threshold) {
+            checks.fail(
+                format!("steps[{i}].pass_threshold"),
+                "must be between 0 and 100",
+            );
+        }
+    }
 }
 
 fn draft(body: TemplateIn, checks: &mut Checks) -> TemplateDraft {
@@ -127,18 +157,7 @@ fn draft(body: TemplateIn, checks: &mut Checks) -> TemplateDraft {
         );
     }
     let steps = body.steps.unwrap_or_default();
-    if steps.len() > 50 {
-        checks.fail("steps", "at most 50 steps");
-    }
-    for (i, s) in steps.iter().enumerate() {
-        checks.text(&format!("steps[{i}].assessment_id"), &s.assessment_id, 200);
-        if !(0.0..=100.0).contains(&s.pass_threshold) {
-            checks.fail(
-                format!("steps[{i}].pass_threshold"),
-                "must be between 0 and 100",
-            );
-        }
-    }
+    check_steps(&steps, checks);
     let settings = body.settings.unwrap_or_else(|| serde_json::json!({}));
     if !settings.is_object() {
         checks.fail("settings", "must be an object");
@@ -324,4 +343,60 @@ pub async fn get_template(
         .await?
         .ok_or_else(|| ApiError::not_found(id))?;
     Ok(Json(t))
+}
+
+/// Change a template at the vendor (TapTalent: the flow's name, description, status and
+/// steps) and store what the vendor answers.
+#[utoipa::path(patch, path = "/v1/templates/{id}", tag = "templates", request_body = TemplatePatch,
+    params(("id" = TemplateId, Path, description = "Template id")),
+    responses((status = 200, body = Template)))]
+pub async fn update_template(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<TemplateId>,
+    ApiJson(body): ApiJson<TemplatePatch>,
+) -> ApiResult<Json<Template>> {
+    principal.require(Scope::TemplatesWrite)?;
+    let ws = principal.workspace_id;
+    let mut checks = Checks::new();
+    let name = body.name.as_deref().map(|n| checks.text("name", n, 1024));
+    let description = checks.optional_text("description", body.description.as_deref(), 20_000);
+    if let Some(steps) = &body.steps {
+        check_steps(steps, &mut checks);
+    }
+    if body.name.is_none()
+        && body.description.is_none()
+        && body.status.is_none()
+        && body.steps.is_none()
+    {
+        checks.fail(
+            "body",
+            "give at least one of name, description, status, steps",
+        );
+    }
+    checks.finish()?;
+    let template = state
+        .store
+        .get_template(ws, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(id))?;
+    let stored = conn_svc::load(&state, ws, template.connection_id).await?;
+    let (provider, ctx) = conn_svc::context(&state, ws, &stored)?;
+    let pname = stored.connection.provider.as_str();
+    if !provider.descriptor().capabilities.update_template {
+        return Err(ApiError::unsupported(pname, Capability::UpdateTemplate));
+    }
+    let update = TemplateUpdate {
+        name,
+        description,
+        status: body.status,
+        steps: body.steps,
+    };
+    let remote = provider
+        .update_template(&ctx, &template.provider_ref, &update)
+        .await
+        .map_err(|e| ApiError::from_provider(pname, e))?;
+    let saved = upsert_remote(&state, ws, template.connection_id, pname, remote, None).await?;
+    tracing::info!(template_id = %id, provider = pname, by = %principal.key_id, "template updated at vendor");
+    Ok(Json(saved.value))
 }

@@ -14,6 +14,7 @@ crate::on_both_backends!(every_operation_hides_other_workspaces);
 fn body_for(method: &str, path: &str, ids: &Ids) -> Option<Value> {
     let v = match (method, path) {
         ("patch", "/v1/connections/{id}") => json!({"name": "x"}),
+        ("patch", "/v1/templates/{id}") => json!({"name": "x"}),
         ("post", "/v1/connections/{id}/passthrough") => {
             json!({"method": "GET", "path": "/api/postings"})
         }
