@@ -13,7 +13,7 @@ crate::on_both_backends!(
     unverified_webhooks_store_nothing
 );
 
-async fn events_of(app: &TestApp, interview: &str) -> Vec<String> {
+pub async fn events_of(app: &TestApp, interview: &str) -> Vec<String> {
     let v: Value = app
         .admin(
             Method::GET,
@@ -35,7 +35,7 @@ async fn events_of(app: &TestApp, interview: &str) -> Vec<String> {
     types
 }
 
-async fn wait_for_events(app: &TestApp, interview: &str, n: usize) -> Vec<String> {
+pub async fn wait_for_events(app: &TestApp, interview: &str, n: usize) -> Vec<String> {
     for _ in 0..100 {
         let e = events_of(app, interview).await;
         if e.len() >= n {
