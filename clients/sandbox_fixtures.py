@@ -48,7 +48,37 @@ def flowmingo(base):
     }
 
 
-SETUPS = {"heymilo": heymilo, "flowmingo": flowmingo}
+def taptalent(base):
+    # A one-step flow, so one scored step finishes the interview.
+    account = post(base, "/taptalent/accounts", {"steps": 1})
+    return {
+        "connection": {"provider": "taptalent", "name": "TapTalent sandbox",
+                       "credentials": {"api_key": account["api_key"]},
+                       "base_url": f"{base}/taptalent/v1/partner",
+                       "settings": {"outbound_requests_per_minute": 100000}},
+        "template": {"import": True},
+        "advance": {"path": "/taptalent/assignments/{assignment_id}/advance", "ref": "assignment_id",
+                    "body": {"to": "scored", "score": 88}},
+    }
+
+
+def interviewflowai(base):
+    account = post(base, "/interviewflowai/accounts", {})
+    interviewer = account["interviewers"][0]
+    return {
+        "connection": {"provider": "interviewflowai", "name": "InterviewFlowAI sandbox",
+                       "credentials": {"api_key": account["api_key"]},
+                       "base_url": f"{base}/interviewflowai",
+                       "settings": {"outbound_requests_per_minute": 100000}},
+        # The API cannot list interviewers: linked by id, named by the caller.
+        "template": {"link": {"kind": "interviewer", "id": interviewer["id"], "name": interviewer["name"]}},
+        "advance": {"path": "/interviewflowai/interviews/{interview_id}/advance", "ref": "interview_id",
+                    "body": {"to": "report_available", "score": 81}},
+    }
+
+
+SETUPS = {"heymilo": heymilo, "flowmingo": flowmingo, "taptalent": taptalent,
+          "interviewflowai": interviewflowai}
 
 
 def main():

@@ -19,6 +19,10 @@ impl ProviderRegistry {
         };
         r.register(Arc::new(provider_heymilo::HeyMilo::new(policy)));
         r.register(Arc::new(provider_flowmingo::Flowmingo::new(policy)));
+        r.register(Arc::new(provider_taptalent::TapTalent::new(policy)));
+        r.register(Arc::new(provider_interviewflowai::InterviewFlowAi::new(
+            policy,
+        )));
         r
     }
 
