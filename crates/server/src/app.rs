@@ -91,7 +91,7 @@ impl Gateway {
                 .map_err(|e| anyhow::anyhow!("rate_limit.redis_url: {e}"))?,
             ),
         });
-        Ok(Self {
+        let gateway = Self {
             state: AppState::new(StateInner {
                 registry: ProviderRegistry::standard(policy),
                 passthrough_http: provider_http::VendorHttp::new("passthrough", 0, policy),
@@ -102,7 +102,13 @@ impl Gateway {
                 master_key,
                 auth,
             }),
-        })
+        };
+        if let Some(key) = gateway.state.config.auth.bootstrap_admin_key.clone() {
+            crate::bootstrap::ensure_bootstrap_key(&gateway.state, key.expose())
+                .await
+                .map_err(|e| anyhow::anyhow!("auth.bootstrap_admin_key: {e:#}"))?;
+        }
+        Ok(gateway)
     }
 
     pub fn state(&self) -> &AppState {

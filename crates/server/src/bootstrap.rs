@@ -27,6 +27,58 @@ pub async fn create_key(
     name: &str,
     scopes: Vec<Scope>,
 ) -> anyhow::Result<CreatedKey> {
+    insert_key(state, choice, name, scopes, GeneratedKey::generate()).await
+}
+
+/// Create `auth.bootstrap_admin_key` when no key with its lookup exists. An existing one —
+/// even revoked — is left alone: revoking the bootstrap key must stick across restarts.
+/// Answers whether a key was created.
+pub async fn ensure_bootstrap_key(state: &AppState, full: &str) -> anyhow::Result<bool> {
+    let key = GeneratedKey::from_full(full)
+        .ok_or_else(|| anyhow::anyhow!("auth.bootstrap_admin_key is not a well-formed key"))?;
+    if state
+        .store
+        .find_key_credential(&key.lookup)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let choice = WorkspaceChoice::Default {
+        name: "default".into(),
+    };
+    match insert_key(state, choice, "bootstrap", vec![Scope::Admin], key).await {
+        Ok(created) => {
+            tracing::info!(api_key_id = %created.api_key.id, workspace_id = %created.api_key.workspace_id, "bootstrap admin key created");
+            Ok(true)
+        }
+        // Another replica starting at the same moment created it first.
+        Err(_)
+            if state
+                .store
+                .find_key_credential(&lookup_of(full))
+                .await?
+                .is_some() =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn lookup_of(full: &str) -> String {
+    crate::auth::key::parse_lookup(full)
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn insert_key(
+    state: &AppState,
+    choice: WorkspaceChoice,
+    name: &str,
+    scopes: Vec<Scope>,
+    generated: GeneratedKey,
+) -> anyhow::Result<CreatedKey> {
     let workspace_id = match choice {
         WorkspaceChoice::Existing(id) => {
             state
@@ -65,7 +117,6 @@ pub async fn create_key(
             }
         }
     };
-    let generated = GeneratedKey::generate();
     let api_key = ApiKey {
         id: ApiKeyId::new(),
         workspace_id,

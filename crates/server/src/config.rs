@@ -82,6 +82,10 @@ pub struct SecurityConfig {
 pub struct AuthConfig {
     pub cache_ttl_secs: u64,
     pub usage_flush_secs: u64,
+    /// An admin key the gateway creates at start when it does not exist yet, so a deployment
+    /// (compose, Kubernetes) can hold its first key in its secret store.
+    #[serde(default)]
+    pub bootstrap_admin_key: Option<Secret<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -253,6 +257,14 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        if let Some(key) = &self.auth.bootstrap_admin_key {
+            if crate::auth::key::parse_lookup(key.expose()).is_none() {
+                return Err(invalid(
+                    "auth.bootstrap_admin_key",
+                    "must look like igk_<16 letters or digits>_<40 letters or digits>; `interview-gateway keys generate` prints one",
+                ));
+            }
+        }
         if self.security.master_key.is_none() && self.security.master_key_file.is_none() {
             return Err(invalid(
                 "security.master_key",
@@ -350,6 +362,57 @@ impl Config {
             self.server.public_url.trim_end_matches('/').to_string()
         }
     }
+}
+
+/// What `check-config` reports: the settings an operator checks first, never a secret.
+pub fn summary(config: &Config) -> Vec<String> {
+    let db = match gateway_store::BackendKind::of_url(config.database.url.expose()) {
+        Ok(gateway_store::BackendKind::Postgres) => "postgres",
+        Ok(gateway_store::BackendKind::Sqlite) => "sqlite",
+        Err(_) => "unknown",
+    };
+    let master_key = match (
+        &config.security.master_key,
+        &config.security.master_key_file,
+    ) {
+        (Some(_), _) => "security.master_key (value set)".to_string(),
+        (None, Some(path)) => format!("security.master_key_file {}", path.display()),
+        (None, None) => "none".to_string(),
+    };
+    let rate_limit = match config.rate_limit.backend {
+        RateLimitBackend::Memory => "memory (this process)",
+        RateLimitBackend::Redis => "redis (shared by replicas)",
+    };
+    let vendors = if config.vendors.simulator_url.is_empty() {
+        "the real vendors".to_string()
+    } else {
+        format!("the simulators at {}", config.vendors.simulator_url)
+    };
+    vec![
+        format!("server.bind: {}", config.server.bind),
+        format!(
+            "database: {db} (migrations on start: {})",
+            config.database.run_migrations
+        ),
+        format!("master key: {master_key}"),
+        format!(
+            "bootstrap admin key: {}",
+            if config.auth.bootstrap_admin_key.is_some() {
+                "set"
+            } else {
+                "not set"
+            }
+        ),
+        format!(
+            "rate limit: {rate_limit}, default {}/min burst {}",
+            config.rate_limit.default_requests_per_minute, config.rate_limit.default_burst
+        ),
+        format!("vendor calls go to {vendors}"),
+        format!(
+            "poller: {}",
+            if config.poller.enabled { "on" } else { "off" }
+        ),
+    ]
 }
 
 #[cfg(test)]

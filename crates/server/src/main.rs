@@ -39,6 +39,35 @@ enum Command {
     RotateMasterKey(RotateArgs),
     /// Run the vendor simulators (HeyMilo, Flowmingo, InterviewFlowAI, TapTalent) alone.
     Sandbox(SandboxArgs),
+    /// Try it: the gateway on a SQLite file with the four vendor simulators in-process,
+    /// a workspace, an admin key, one connection and template per vendor, and curl commands.
+    Demo(DemoArgs),
+    /// Load the configuration exactly as `serve` would, report it (no secrets) and exit:
+    /// 0 when it is valid, 2 naming the bad key otherwise.
+    CheckConfig,
+    /// Ask a running gateway whether it is ready (exit 0) or not (exit 1): the container
+    /// health check, which needs no curl in the image.
+    Health(HealthArgs),
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Where the gateway listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: std::net::SocketAddr,
+    /// Where the vendor simulators listen.
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    sandbox_bind: std::net::SocketAddr,
+    /// The demo's own SQLite file and master key live here (start over by deleting it).
+    #[arg(long, default_value = "data/demo")]
+    dir: PathBuf,
+}
+
+#[derive(Args)]
+struct HealthArgs {
+    /// Default: /health/ready on the port of server.bind, over loopback.
+    #[arg(long)]
+    url: Option<String>,
 }
 
 #[derive(Args)]
@@ -60,6 +89,9 @@ struct SandboxArgs {
 enum KeysCommand {
     /// Create a key and print its secret (shown once).
     Create(KeysCreate),
+    /// Print a new, well-formed key without storing it: a value for
+    /// auth.bootstrap_admin_key (GATEWAY_AUTH__BOOTSTRAP_ADMIN_KEY).
+    Generate,
 }
 
 #[derive(Args)]
@@ -174,6 +206,37 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("sandbox listening on http://{addr} (heymilo: /heymilo, flowmingo: /flowmingo, interviewflowai: /interviewflowai, taptalent: /taptalent/v1/partner)");
             gateway_sandbox::serve(listener, app::shutdown_signal()).await?;
             Ok(())
+        }
+        Command::Keys(KeysCommand::Generate) => {
+            let key = interview_gateway::auth::GeneratedKey::generate();
+            println!("{}", key.full.expose());
+            Ok(())
+        }
+        Command::CheckConfig => {
+            for line in interview_gateway::config::summary(&config) {
+                println!("{line}");
+            }
+            println!("configuration OK");
+            Ok(())
+        }
+        Command::Health(args) => {
+            let url = args.url.unwrap_or_else(|| {
+                format!(
+                    "http://127.0.0.1:{}/health/ready",
+                    config.server.bind.port()
+                )
+            });
+            interview_gateway::health_probe::probe(&url).await
+        }
+        Command::Demo(args) => {
+            let options = interview_gateway::demo::DemoOptions {
+                bind: args.bind,
+                sandbox_bind: args.sandbox_bind,
+                dir: args.dir,
+            };
+            let demo = interview_gateway::demo::start(config, options).await?;
+            println!("{}", demo.instructions());
+            demo.run(app::shutdown_signal()).await
         }
         Command::Openapi => {
             println!(

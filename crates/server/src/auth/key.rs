@@ -38,6 +38,18 @@ impl GeneratedKey {
     }
 }
 
+impl GeneratedKey {
+    /// A key minted elsewhere (`keys generate`, a deployment's secret store), if well formed.
+    pub fn from_full(full: &str) -> Option<Self> {
+        let lookup = parse_lookup(full)?.to_string();
+        Some(Self {
+            full: gateway_core::Secret::new(full.to_string()),
+            prefix: format!("{TAG}{lookup}"),
+            lookup,
+        })
+    }
+}
+
 /// The lookup part of a presented key, if it has the shape of one.
 pub fn parse_lookup(presented: &str) -> Option<&str> {
     let rest = presented.strip_prefix(TAG)?;
