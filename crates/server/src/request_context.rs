@@ -77,8 +77,13 @@ pub async fn request_context(
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
+    let elapsed = started.elapsed();
+    gateway_metrics::metrics()
+        .http_requests
+        .with([route.as_str(), method.as_str(), res.status().as_str()])
+        .observe(elapsed);
     let status = res.status().as_u16();
-    let latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+    let latency_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
     if status >= 500 {
         tracing::error!(request_id = %id, %method, %route, status, latency_ms, "request failed");
     } else {

@@ -111,6 +111,8 @@ pub trait InterviewStore: Send + Sync {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<(WorkspaceId, InterviewId)>>;
+    /// When the longest-waiting due poll was due (`None`: nothing is due): the poller's lag.
+    async fn oldest_due_poll(&self, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>>;
     /// Release a poll lease without a state change, scheduling the next poll.
     async fn reschedule_poll(
         &self,
@@ -444,6 +446,18 @@ for_each_backend! {
                 .await?;
             tx.commit().await?;
             Ok(rows.into_iter().map(|(w, i)| (WorkspaceId::from_uuid(w), InterviewId::from_uuid(i))).collect())
+        }
+
+        async fn oldest_due_poll(&self, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+            // ORDER BY … LIMIT 1 rides the partial index on next_poll_at.
+            let row: Option<(DateTime<Utc>,)> = sqlx::query_as(
+                "SELECT next_poll_at FROM interviews WHERE next_poll_at IS NOT NULL AND next_poll_at <= $1
+                 ORDER BY next_poll_at LIMIT 1",
+            )
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(row.map(|(at,)| at))
         }
 
         async fn reschedule_poll(&self, ws: WorkspaceId, id: InterviewId, next_poll_at: Option<DateTime<Utc>>) -> StoreResult<()> {

@@ -1098,6 +1098,18 @@ async fn polls_are_leased_to_one_taker(s: S) {
         s.reschedule_poll(ws, *id, Some(past)).await.unwrap();
     }
     let t = now();
+    let oldest = s.oldest_due_poll(t).await.unwrap().expect("ten are due");
+    assert!(
+        (oldest - past).num_milliseconds().abs() <= 1,
+        "the poller's lag is measured from the longest-waiting due poll: {oldest} vs {past}"
+    );
+    assert_eq!(
+        s.oldest_due_poll(past - Duration::seconds(1))
+            .await
+            .unwrap(),
+        None,
+        "nothing was due before then"
+    );
     let lease = t + Duration::seconds(60);
     let (a, b) = tokio::join!(
         s.lease_due_polls(t, lease, 6),

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use gateway_core::{ConnectionContext, ProviderError};
+use gateway_metrics::VendorOutcome;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -237,6 +238,15 @@ impl VendorHttp {
                 .acquire(ctx.connection_id, per_minute, remaining)
                 .await
             {
+                let m = gateway_metrics::metrics();
+                m.rate_limited.with(["outbound"]).inc();
+                m.vendor_calls
+                    .with([
+                        self.provider,
+                        call.operation,
+                        VendorOutcome::OutboundLimited.as_str(),
+                    ])
+                    .observe(started.elapsed());
                 return Err(ProviderError::RateLimited {
                     retry_after: Some(wait),
                     message: format!("the gateway's outbound limit for this connection ({per_minute}/min) is reached"),
@@ -276,10 +286,23 @@ impl VendorHttp {
                     wait_ms = w.as_millis() as u64,
                     "retrying vendor call"
                 );
+                gateway_metrics::metrics()
+                    .vendor_retries
+                    .with([self.provider, call.operation])
+                    .inc();
                 tokio::time::sleep(w).await;
                 continue;
             }
-            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let elapsed = started.elapsed();
+            let elapsed_ms = elapsed.as_millis() as u64;
+            let outcome_label = match &outcome {
+                Attempt::Answer(r) => VendorOutcome::of_status(r.status),
+                Attempt::NotSent(_) | Attempt::Lost(_) => VendorOutcome::Unreachable,
+            };
+            gateway_metrics::metrics()
+                .vendor_calls
+                .with([self.provider, call.operation, outcome_label.as_str()])
+                .observe(elapsed);
             return match outcome {
                 Attempt::Answer(r) => {
                     tracing::debug!(

@@ -65,6 +65,10 @@ pub async fn rate_limit(State(rl): State<RateLimitState>, req: Request, next: Ne
     let mut res = if decision.allowed {
         next.run(req).await
     } else {
+        gateway_metrics::metrics()
+            .rate_limited
+            .with(["api_key"])
+            .inc();
         ApiError::new(
             ErrorCode::RateLimited,
             format!(

@@ -9,6 +9,7 @@ pub mod events;
 pub mod health;
 pub mod inbound;
 pub mod interviews;
+pub mod metrics;
 pub mod passthrough;
 pub mod providers;
 pub mod templates;
@@ -22,6 +23,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(health::router())
+        .merge(metrics::router())
         .merge(workspaces::router())
         .merge(api_keys::router())
         .merge(audit_log::router())

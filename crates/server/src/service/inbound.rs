@@ -42,12 +42,49 @@ pub async fn receive(
     query: Option<&str>,
     body: &[u8],
 ) -> ApiResult<(InboundAck, Vec<uuid::Uuid>)> {
+    let mut provider = String::from("unknown");
+    let result = receive_verified(
+        state,
+        connection_id,
+        token,
+        headers,
+        query,
+        body,
+        &mut provider,
+    )
+    .await;
+    let counts = &gateway_metrics::metrics().inbound_webhooks;
+    match &result {
+        Ok((ack, _)) => {
+            counts
+                .with([provider.as_str(), "accepted"])
+                .add(ack.accepted as u64);
+            counts
+                .with([provider.as_str(), "duplicate"])
+                .add(ack.duplicates as u64);
+        }
+        Err(_) => counts.with([provider.as_str(), "rejected"]).inc(),
+    }
+    result
+}
+
+async fn receive_verified(
+    state: &AppState,
+    connection_id: &str,
+    token: &str,
+    headers: &http::HeaderMap,
+    query: Option<&str>,
+    body: &[u8],
+    provider_name: &mut String,
+) -> ApiResult<(InboundAck, Vec<uuid::Uuid>)> {
     // An unknown connection and a wrong token look the same: nothing to probe.
     let id: ConnectionId = connection_id.parse().map_err(|_| unverified())?;
     let stored = connection(state, id).await?;
     if !connections::inbound_token_matches(state, id, token) {
         return Err(unverified());
     }
+    // Only a caller holding the token learns (through metrics) which vendor this is.
+    provider_name.clone_from(&stored.connection.provider);
     // Token right, connection gone: tell the vendor to stop.
     if stored.connection_deleted() {
         return Err(

@@ -25,8 +25,13 @@ pub async fn poll_due(state: &AppState) -> usize {
         }
     };
     let n = due.len();
+    let reads = &gateway_metrics::metrics().poller_reads;
     for (ws, id) in due {
-        if let Err(e) = interviews::sync(state, ws, id).await {
+        let result = interviews::sync(state, ws, id).await;
+        reads
+            .with([if result.is_ok() { "ok" } else { "failed" }])
+            .inc();
+        if let Err(e) = result {
             // Try again at the next interval, not at the next tick: a vendor outage must
             // not turn into a storm of reads.
             let next = at + chrono::Duration::seconds(cfg.interval_secs as i64);

@@ -177,6 +177,16 @@ async fn deliver(state: &AppState, http: &reqwest::Client, d: DueDelivery) {
             None => DeliveryOutcome::Failed,
         },
     };
+    let label = match outcome {
+        DeliveryOutcome::Delivered => "delivered",
+        DeliveryOutcome::DisableEndpoint { .. } => "disabled",
+        DeliveryOutcome::Retry { .. } => "retry",
+        DeliveryOutcome::Failed => "failed",
+    };
+    gateway_metrics::metrics()
+        .webhook_deliveries
+        .with([label])
+        .inc();
     let attempt = Attempt {
         attempted_at,
         status,

@@ -21,6 +21,7 @@ mod interviews;
 mod isolation;
 mod leaks;
 mod master_key;
+mod metrics;
 mod poller;
 mod rate_limits;
 mod receiver;

@@ -1,0 +1,114 @@
+//! The gateway's metrics, one process-wide set (like the process itself: every handler,
+//! worker and vendor client records into it; `/metrics` renders it).
+
+use std::sync::OnceLock;
+
+use crate::{Counter, Family, Histogram};
+
+pub struct GatewayMetrics {
+    /// Every HTTP request the gateway answered; `_count` is the request count.
+    pub http_requests: Family<Histogram, 3>,
+    /// Every vendor call as the adapter saw it (retries included in its latency).
+    pub vendor_calls: Family<Histogram, 3>,
+    pub vendor_retries: Family<Counter, 2>,
+    /// Requests refused by a rate limit: `api_key` (ours, 429 to the client) or `outbound`
+    /// (the per-connection limit protecting a vendor).
+    pub rate_limited: Family<Counter, 1>,
+    pub webhook_deliveries: Family<Counter, 1>,
+    pub inbound_webhooks: Family<Counter, 2>,
+    pub poller_reads: Family<Counter, 1>,
+}
+
+/// How a vendor call ended, as one low-cardinality label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VendorOutcome {
+    Ok,
+    ClientError,
+    RateLimited,
+    ServerError,
+    /// No answer: connection refused, timeout, broken body.
+    Unreachable,
+    /// Our own outbound limit refused to send it.
+    OutboundLimited,
+}
+
+impl VendorOutcome {
+    pub fn of_status(status: u16) -> Self {
+        match status {
+            200..=399 => Self::Ok,
+            429 => Self::RateLimited,
+            400..=499 => Self::ClientError,
+            _ => Self::ServerError,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::ClientError => "client_error",
+            Self::RateLimited => "rate_limited",
+            Self::ServerError => "server_error",
+            Self::Unreachable => "unreachable",
+            Self::OutboundLimited => "outbound_limited",
+        }
+    }
+}
+
+impl GatewayMetrics {
+    fn new() -> Self {
+        Self {
+            http_requests: Family::new(
+                "gateway_http_request_duration_seconds",
+                "HTTP requests answered, by route template, method and status.",
+                ["route", "method", "status"],
+            ),
+            vendor_calls: Family::new(
+                "gateway_vendor_call_duration_seconds",
+                "Calls to vendors (all attempts of one call), by provider, operation and outcome.",
+                ["provider", "operation", "outcome"],
+            ),
+            vendor_retries: Family::new(
+                "gateway_vendor_retries_total",
+                "Vendor call attempts after the first (5xx, timeouts, 429 for safe calls).",
+                ["provider", "operation"],
+            ),
+            rate_limited: Family::new(
+                "gateway_rate_limited_total",
+                "Requests refused by a rate limit: api_key (answered 429) or outbound (a vendor's per-connection limit).",
+                ["limiter"],
+            ),
+            webhook_deliveries: Family::new(
+                "gateway_webhook_delivery_attempts_total",
+                "Outbound webhook delivery attempts by outcome: delivered, retry, failed (gave up), disabled (410).",
+                ["outcome"],
+            ),
+            inbound_webhooks: Family::new(
+                "gateway_inbound_webhooks_total",
+                "Vendor webhooks received: accepted, duplicate (a vendor retry), rejected (failed verification or unreadable).",
+                ["provider", "outcome"],
+            ),
+            poller_reads: Family::new(
+                "gateway_poller_reads_total",
+                "Interviews read from vendors by the poller, by outcome (ok, failed).",
+                ["outcome"],
+            ),
+        }
+    }
+
+    /// Everything recorded so far, as Prometheus text.
+    pub fn render(&self, out: &mut String) {
+        self.http_requests.render(out);
+        self.vendor_calls.render(out);
+        self.vendor_retries.render(out);
+        self.rate_limited.render(out);
+        self.webhook_deliveries.render(out);
+        self.inbound_webhooks.render(out);
+        self.poller_reads.render(out);
+    }
+}
+
+/// The process's metrics.
+pub fn metrics() -> &'static GatewayMetrics {
+    static METRICS: OnceLock<GatewayMetrics> = OnceLock::new();
+    METRICS.get_or_init(GatewayMetrics::new)
+}
