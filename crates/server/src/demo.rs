@@ -175,6 +175,46 @@ impl Demo {
         }
     }
 
+    /// The walk-through as (title, shell commands) steps; they expect `$KEY` and `$GW` and
+    /// need only curl, grep and cut (the demo test runs them as printed).
+    pub fn walkthrough(&self) -> Vec<(&'static str, String)> {
+        let s = &self.sandbox_url;
+        let heymilo = self
+            .vendor("heymilo")
+            .map(|v| v.template_id.as_str())
+            .unwrap_or("tmpl_…");
+        vec![
+            (
+                "Invite a candidate (HeyMilo here; any template id above works the same way):",
+                format!(
+                    r#"RES=$(curl -s "$GW/v1/interviews" -H "Authorization: Bearer $KEY" \
+  -H 'Content-Type: application/json' \
+  -d '{{"template_id":"{heymilo}","candidate":{{"email":"ada@example.com","name":"Ada Lovelace"}}}}')
+echo "$RES"
+ID=$(echo "$RES" | grep -o '"id":"intv_[^"]*"' | head -n1 | cut -d'"' -f4)
+VENDOR_ID=$(echo "$RES" | grep -o '"interview_id":"[^"]*"' | head -n1 | cut -d'"' -f4)"#
+                ),
+            ),
+            (
+                "Play the candidate: the HeyMilo simulator finishes the interview and sends its webhooks:",
+                format!(
+                    r#"curl -s -X POST "{s}/_control/heymilo/interviews/$VENDOR_ID/advance" \
+  -H 'Content-Type: application/json' -d '{{"to":"completed","score":88}}'; echo"#
+                ),
+            ),
+            (
+                "Watch it complete (status, score, transcript) and the events it produced:",
+                r#"curl -s "$GW/v1/interviews/$ID" -H "Authorization: Bearer $KEY"; echo
+curl -s "$GW/v1/events?interview_id=$ID" -H "Authorization: Bearer $KEY"; echo"#
+                    .to_string(),
+            ),
+            (
+                "What the gateway measured:",
+                r#"curl -s "$GW/metrics" | grep '^gateway_'"#.to_string(),
+            ),
+        ]
+    }
+
     /// What the command prints: the key and a walk-through in copy-paste curl commands.
     pub fn instructions(&self) -> String {
         let g = &self.gateway_url;
@@ -193,37 +233,14 @@ impl Demo {
                 v.provider, v.connection_id, v.template_id
             ));
         }
-        let heymilo = self
-            .vendor("heymilo")
-            .map(|v| v.template_id.as_str())
-            .unwrap_or("tpl_…");
+        for (i, (title, script)) in self.walkthrough().iter().enumerate() {
+            out.push_str(&format!("\n{}. {title}\n\n", i + 1));
+            for line in script.lines() {
+                out.push_str(&format!("  {line}\n"));
+            }
+        }
         out.push_str(&format!(
-            r#"
-1. Invite a candidate (HeyMilo here; any template id above works the same way):
-
-  RES=$(curl -s "$GW/v1/interviews" -H "Authorization: Bearer $KEY" \
-    -H 'Content-Type: application/json' \
-    -d '{{"template_id":"{heymilo}","candidate":{{"email":"ada@example.com","name":"Ada Lovelace"}}}}')
-  echo "$RES"
-  ID=$(echo "$RES" | grep -o '"id":"intv_[^"]*"' | head -n1 | cut -d'"' -f4)
-  VENDOR_ID=$(echo "$RES" | grep -o '"interview_id":"[^"]*"' | head -n1 | cut -d'"' -f4)
-
-2. Play the candidate: the HeyMilo simulator finishes the interview and sends its webhooks:
-
-  curl -s -X POST "{s}/_control/heymilo/interviews/$VENDOR_ID/advance" \
-    -H 'Content-Type: application/json' -d '{{"to":"completed","score":88}}'
-
-3. Watch it complete — status, score, transcript — and the events it produced:
-
-  curl -s "$GW/v1/interviews/$ID" -H "Authorization: Bearer $KEY"
-  curl -s "$GW/v1/events?interview_id=$ID" -H "Authorization: Bearer $KEY"
-
-4. What the gateway measured:
-
-  curl -s "$GW/metrics" | grep '^gateway_'
-
-The API reference is at {g}/docs (Swagger UI) and {g}/openapi.json.
-"#
+            "\nThe API reference is at {g}/docs (Swagger UI) and {g}/openapi.json.\n"
         ));
         out
     }

@@ -11,6 +11,7 @@ mod auth;
 mod cli;
 mod connections;
 mod crash;
+mod demo;
 mod errors;
 mod flowmingo;
 mod health;
