@@ -142,7 +142,7 @@ async fn the_demo_walkthrough_runs_as_printed_to_a_completed_interview() {
     let invites = metrics
         .lines()
         .find(|l| l.starts_with("gateway_http_request_duration_seconds_count{route=\"/v1/interviews\",method=\"POST\",status=\"201\"}"))
-        .unwrap();
+        .unwrap_or_else(|| panic!("{metrics}"));
     assert!(
         invites.ends_with(" 5"),
         "four vendors and the walk-through: {invites}"
