@@ -5,7 +5,8 @@ use std::process::Command;
 use reqwest::Method;
 use serde_json::json;
 
-fn gateway() -> Command {
+/// The binary, without whatever gateway configuration the test runner's environment holds.
+pub(crate) fn gateway() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_interview-gateway"));
     for (k, _) in std::env::vars() {
         if k.starts_with("GATEWAY_") || k == "DATABASE_URL" {

@@ -2,7 +2,6 @@
 //! runs as printed and ends in a completed interview with a result; the bootstrap admin key;
 //! `check-config` and `health`.
 
-use std::process::Command;
 use std::time::Duration;
 
 use figment::providers::Format;
@@ -31,20 +30,20 @@ async fn get(client: &reqwest::Client, url: &str, key: &str) -> Value {
     res.json().await.unwrap()
 }
 
+async fn start_demo(dir: &std::path::Path) -> demo::Demo {
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let options = DemoOptions {
+        bind: any,
+        sandbox_bind: any,
+        dir: dir.to_path_buf(),
+    };
+    demo::start(config(), options).await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_walkthrough_runs_as_printed_to_a_completed_interview() {
     let dir = temp_dir("demo");
-    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let demo = demo::start(
-        config(),
-        DemoOptions {
-            bind: any,
-            sandbox_bind: any,
-            dir: dir.clone(),
-        },
-    )
-    .await
-    .unwrap();
+    let demo = start_demo(&dir).await;
     let key = demo.api_key.expose().clone();
     let gw = demo.gateway_url.clone();
     let text = demo.instructions();
@@ -152,16 +151,7 @@ async fn the_demo_walkthrough_runs_as_printed_to_a_completed_interview() {
 
     // A second run starts over (the simulators' accounts lived in memory).
     demo.shutdown().await;
-    let again = demo::start(
-        config(),
-        DemoOptions {
-            bind: any,
-            sandbox_bind: any,
-            dir: dir.clone(),
-        },
-    )
-    .await
-    .unwrap();
+    let again = start_demo(&dir).await;
     let list = get(
         &client,
         &format!("{}/v1/interviews", again.gateway_url),
@@ -244,15 +234,7 @@ async fn the_bootstrap_admin_key_is_created_once_and_revocation_sticks() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn binary() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_interview-gateway"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("GATEWAY_") || k == "DATABASE_URL" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
-}
+use crate::cli::gateway as binary;
 
 #[test]
 fn check_config_reports_without_secrets_and_names_bad_keys() {
