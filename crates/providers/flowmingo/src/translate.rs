@@ -265,6 +265,14 @@ pub fn invite(
             "Flowmingo needs an invitation message of at least 10 characters",
         ));
     }
+    // Refused rather than ignored: the invite endpoint has no schedule, so a delayed
+    // invitation would silently go out at once.
+    if options.delay_hours.is_some() {
+        return Err(ProviderError::invalid(
+            "delay_hours",
+            "Flowmingo sends the invitation when the candidate is invited; it cannot be delayed",
+        ));
+    }
     let mut body = wire::Invite {
         invitation_message: message.map(str::to_string),
         send_invite: options.send_invite,

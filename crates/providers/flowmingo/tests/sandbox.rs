@@ -347,6 +347,17 @@ async fn projects_job_posts_and_send_invite() {
             .await,
         Err(ProviderError::InvalidInput(_))
     ));
+    // Nor does a delay Flowmingo has no field for.
+    let delayed = InviteOptions {
+        delay_hours: Some(2),
+        ..options()
+    };
+    assert!(matches!(
+        s.flowmingo
+            .invite(&s.ctx, &s.set, &[candidate("x@example.com")], &delayed)
+            .await,
+        Err(ProviderError::InvalidInput(e)) if e[0].field == "delay_hours"
+    ));
     assert!(s.sandbox.shared.log.list(Some("flowmingo")).is_empty());
 }
 
