@@ -37,7 +37,7 @@ pub struct LatencyArgs {
     #[arg(long, value_delimiter = ',', default_value = "get,list,create")]
     ops: Vec<String>,
     /// Outstanding requests above which a scheduled request is dropped (counted as error).
-    #[arg(long, default_value_t = 6.0)]
+    #[arg(long, default_value_t = 1000)]
     max_inflight: usize,
     #[arg(long, default_value_t = 3)]
     timeout_secs: u64,
