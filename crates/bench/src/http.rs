@@ -49,7 +49,11 @@ impl Stats {
         if self.errors.is_empty() {
             return "0".into();
         }
-        let parts: Vec<String> = self.errors.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        let parts: Vec<String> = self
+            .errors
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
         format!("{} ({})", self.error_count(), parts.join(", "))
     }
     pub fn finish(&mut self) {
@@ -65,7 +69,9 @@ impl Stats {
         f64::from(self.lat_us[idx]) / 1000.0
     }
     pub fn max_ms(&self) -> f64 {
-        self.lat_us.last().map_or(f64::NAN, |v| f64::from(*v) / 1000.0)
+        self.lat_us
+            .last()
+            .map_or(f64::NAN, |v| f64::from(*v) / 1000.0)
     }
     pub fn rps(&self) -> f64 {
         if self.secs > 0.0 {
@@ -84,7 +90,11 @@ struct Recorder {
 impl Recorder {
     fn ok(&self, d: Duration) {
         let us = d.as_micros().min(u128::from(u32::MAX)) as u32;
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).0.push(us);
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .push(us);
     }
     fn err(&self, kind: String) {
         *self
@@ -148,8 +158,12 @@ pub async fn open_loop(
                 continue;
             }
             inflight2.fetch_add(1, Ordering::Relaxed);
-            let (make, rec, inflight, k) =
-                (make.clone(), rec2.clone(), inflight2.clone(), seq.fetch_add(1, Ordering::Relaxed));
+            let (make, rec, inflight, k) = (
+                make.clone(),
+                rec2.clone(),
+                inflight2.clone(),
+                seq.fetch_add(1, Ordering::Relaxed),
+            );
             handle.spawn(async move {
                 match one(&make, k, timeout).await {
                     Ok(()) => rec.ok(intended.elapsed()),
@@ -235,7 +249,10 @@ pub async fn call(
     if let Some(b) = body {
         req = req.json(b);
     }
-    let res = req.send().await.with_context(|| format!("{method} {url}"))?;
+    let res = req
+        .send()
+        .await
+        .with_context(|| format!("{method} {url}"))?;
     let status = res.status();
     let text = res.text().await.unwrap_or_default();
     if !status.is_success() {

@@ -72,14 +72,23 @@ impl Fixture {
     /// The request maker for `op` on `side`; creates go to `create` (a fresh account or
     /// template per step, so the simulator's linear scans stay short).
     fn make(&self, op: &str, side: Side, create: Option<&(HmAccount, HmTemplate)>) -> MakeReq {
-        let (sb, gw, key) = (self.env.sb.clone(), self.env.gw.clone(), self.env.key.clone());
+        let (sb, gw, key) = (
+            self.env.sb.clone(),
+            self.env.gw.clone(),
+            self.env.key.clone(),
+        );
         let nonce = self.nonce;
         match (op, side) {
             ("get", Side::Direct) => {
-                let (c, ids, hk) = (self.direct.clone(), self.seeded.clone(), self.read.account.api_key.clone());
+                let (c, ids, hk) = (
+                    self.direct.clone(),
+                    self.seeded.clone(),
+                    self.read.account.api_key.clone(),
+                );
                 Arc::new(move |n| {
                     let vid = &ids[(n as usize) % ids.len()].1;
-                    c.get(format!("{sb}/heymilo/api/interview/{vid}")).header("x-api-key", &hk)
+                    c.get(format!("{sb}/heymilo/api/interview/{vid}"))
+                        .header("x-api-key", &hk)
                 })
             }
             ("get", Side::Gateway) => {
@@ -91,29 +100,41 @@ impl Fixture {
             }
             ("list", Side::Direct) => {
                 let c = self.direct.clone();
-                let url = format!("{sb}/heymilo/api/interviews/{}?page=1&limit=50", self.read.account.posting_id);
+                let url = format!(
+                    "{sb}/heymilo/api/interviews/{}?page=1&limit=50",
+                    self.read.account.posting_id
+                );
                 let hk = self.read.account.api_key.clone();
                 Arc::new(move |_| c.get(&url).header("x-api-key", &hk))
             }
             ("list", Side::Gateway) => {
                 let c = self.gateway.clone();
-                let url = format!("{gw}/v1/interviews?template_id={}&limit=50", self.read.template_id);
+                let url = format!(
+                    "{gw}/v1/interviews?template_id={}&limit=50",
+                    self.read.template_id
+                );
                 Arc::new(move |_| c.get(&url).bearer_auth(&key))
             }
             ("create", Side::Direct) => {
                 let c = self.direct.clone();
-                let (acct, _) = create.cloned().unwrap_or_else(|| (self.read.account.clone(), self.read.clone()));
+                let (acct, _) = create
+                    .cloned()
+                    .unwrap_or_else(|| (self.read.account.clone(), self.read.clone()));
                 let url = format!("{sb}/heymilo/api/ingest/x/{}", acct.url_key);
                 Arc::new(move |n| {
-                    c.post(&url).header("x-api-key", &acct.api_key).json(&json!({
-                        "name": "Bench Candidate",
-                        "email": format!("d{n}.{nonce}@bench.example.com"),
-                    }))
+                    c.post(&url)
+                        .header("x-api-key", &acct.api_key)
+                        .json(&json!({
+                            "name": "Bench Candidate",
+                            "email": format!("d{n}.{nonce}@bench.example.com"),
+                        }))
                 })
             }
             (_, Side::Gateway) => {
                 let c = self.gateway.clone();
-                let (_, t) = create.cloned().unwrap_or_else(|| (self.read.account.clone(), self.read.clone()));
+                let (_, t) = create
+                    .cloned()
+                    .unwrap_or_else(|| (self.read.account.clone(), self.read.clone()));
                 let url = format!("{gw}/v1/interviews");
                 Arc::new(move |n| {
                     c.post(&url).bearer_auth(&key).json(&json!({
@@ -142,11 +163,20 @@ struct Row {
 pub async fn run(a: LatencyArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let env = Arc::new(Env::new(&a.common).await?);
-    let nonce = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    eprintln!("bench: setup (accounts, connections, templates, {} seeded interviews)", a.seed);
+    let nonce = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    eprintln!(
+        "bench: setup (accounts, connections, templates, {} seeded interviews)",
+        a.seed
+    );
     let read = env.hm_template("Bench read").await?;
     let (seeded, seed_failed) = env.seed(&read, a.seed, &format!("seed{nonce}.")).await?;
-    anyhow::ensure!(!seeded.is_empty(), "seeding failed: no interview created ({seed_failed} failed)");
+    anyhow::ensure!(
+        !seeded.is_empty(),
+        "seeding failed: no interview created ({seed_failed} failed)"
+    );
     // One fresh pair of accounts per create step (fixed rates + max), so neither side's
     // vendor-side interview list grows across steps.
     let steps = a.rates.len() + 1;
@@ -154,7 +184,9 @@ pub async fn run(a: LatencyArgs) -> anyhow::Result<()> {
     if a.ops.iter().any(|o| o == "create") {
         for i in 0..steps {
             let d = env.hm_account(&format!("Bench create direct {i}")).await?;
-            let g = env.hm_template(&format!("Bench create gateway {i}")).await?;
+            let g = env
+                .hm_template(&format!("Bench create gateway {i}"))
+                .await?;
             create_targets.push((d, g));
         }
     }
@@ -176,7 +208,8 @@ pub async fn run(a: LatencyArgs) -> anyhow::Result<()> {
             let m = fx.make(op, side, create_targets.first());
             let _ = closed_loop(m, seq.clone(), 8, Duration::from_millis(500), timeout).await;
         }
-        let steps_of_op: Vec<Option<f64>> = a.rates.iter().map(|r| Some(*r)).chain([None]).collect();
+        let steps_of_op: Vec<Option<f64>> =
+            a.rates.iter().map(|r| Some(*r)).chain([None]).collect();
         for (si, rate) in steps_of_op.into_iter().enumerate() {
             let target = create_targets.get(si);
             let md = fx.make(op, Side::Direct, target);
@@ -191,15 +224,27 @@ pub async fn run(a: LatencyArgs) -> anyhow::Result<()> {
             };
             for k in 0..slices {
                 // D G, G D, D G, …: each side goes first equally often.
-                let order = if k % 2 == 0 { [Side::Direct, Side::Gateway] } else { [Side::Gateway, Side::Direct] };
+                let order = if k % 2 == 0 {
+                    [Side::Direct, Side::Gateway]
+                } else {
+                    [Side::Gateway, Side::Direct]
+                };
                 for side in order {
-                    let m = if side == Side::Direct { md.clone() } else { mg.clone() };
+                    let m = if side == Side::Direct {
+                        md.clone()
+                    } else {
+                        mg.clone()
+                    };
                     let d = Duration::from_secs_f64(slice);
                     let st = match rate {
                         Some(r) => open_loop(m, seq.clone(), r, d, a.max_inflight, timeout).await,
                         None => closed_loop(m, seq.clone(), a.conns, d, timeout).await,
                     };
-                    if side == Side::Direct { sd.merge(st) } else { sg.merge(st) }
+                    if side == Side::Direct {
+                        sd.merge(st)
+                    } else {
+                        sg.merge(st)
+                    }
                 }
             }
             sd.finish();
@@ -210,11 +255,24 @@ pub async fn run(a: LatencyArgs) -> anyhow::Result<()> {
                 f2(sd.pct_ms(50.0)), f2(sd.pct_ms(99.0)), sd.rps(), sd.error_count(),
                 f2(sg.pct_ms(50.0)), f2(sg.pct_ms(99.0)), sg.rps(), sg.error_count()
             );
-            rows.push(Row { op: op.clone(), rate, direct: sd, gateway: sg });
+            rows.push(Row {
+                op: op.clone(),
+                rate,
+                direct: sd,
+                gateway: sg,
+            });
         }
     }
     let rss = a.common.gateway_pid.and_then(rss_mib);
-    write_report(&a, &rows, rss, setup_secs, fx.seeded.len(), seed_failed, t0.elapsed().as_secs_f64())?;
+    write_report(
+        &a,
+        &rows,
+        rss,
+        setup_secs,
+        fx.seeded.len(),
+        seed_failed,
+        t0.elapsed().as_secs_f64(),
+    )?;
     Ok(())
 }
 
@@ -228,7 +286,10 @@ fn write_report(
     total_secs: f64,
 ) -> anyhow::Result<()> {
     let mut md = Md::default();
-    md.line(&format!("## Direct vs through the gateway — database: {}", a.common.db));
+    md.line(&format!(
+        "## Direct vs through the gateway — database: {}",
+        a.common.db
+    ));
     md.line("");
     md.line(&format!(
         "Setup {setup_secs:.1} s ({seeded} interviews seeded through `POST /v1/interviews/batch`, {seed_failed} failed); \
@@ -245,12 +306,22 @@ fn write_report(
     md.line("| op | load | side | sent | ok | errors | ok rps | p50 ms | p99 ms | max ms |");
     md.line("|---|---|---|---:|---:|---|---:|---:|---:|---:|");
     for r in rows {
-        let load = r.rate.map_or(format!("max ({} conns)", a.conns), |x| format!("{x} rps"));
+        let load = r
+            .rate
+            .map_or(format!("max ({} conns)", a.conns), |x| format!("{x} rps"));
         for (side, s) in [(Side::Direct, &r.direct), (Side::Gateway, &r.gateway)] {
             md.line(&format!(
                 "| {} | {} | {} | {} | {} | {} | {:.0} | {} | {} | {} |",
-                r.op, load, side.name(), s.sent, s.ok, s.errors_text(), s.rps(),
-                f2(s.pct_ms(50.0)), f2(s.pct_ms(99.0)), f2(s.max_ms())
+                r.op,
+                load,
+                side.name(),
+                s.sent,
+                s.ok,
+                s.errors_text(),
+                s.rps(),
+                f2(s.pct_ms(50.0)),
+                f2(s.pct_ms(99.0)),
+                f2(s.max_ms())
             ));
         }
     }
@@ -263,11 +334,17 @@ fn write_report(
         let load = r.rate.map_or("max".to_string(), |x| format!("{x} rps"));
         md.line(&format!(
             "| {} | {} | {} | {} | {} |",
-            r.op, load,
+            r.op,
+            load,
             f2(r.gateway.pct_ms(50.0) - r.direct.pct_ms(50.0)),
             f2(r.gateway.pct_ms(99.0) - r.direct.pct_ms(99.0)),
             if r.rate.is_none() && r.direct.rps() > 0.0 {
-                format!("{:.0} / {:.0} rps = **{:.0} %**", r.gateway.rps(), r.direct.rps(), 100.0 * r.gateway.rps() / r.direct.rps())
+                format!(
+                    "{:.0} / {:.0} rps = **{:.0} %**",
+                    r.gateway.rps(),
+                    r.direct.rps(),
+                    100.0 * r.gateway.rps() / r.direct.rps()
+                )
             } else {
                 String::new()
             }
@@ -284,14 +361,23 @@ fn write_report(
         let clean = r.gateway.error_count() == 0;
         md.line(&format!(
             "| {}: added p99 ≤ 1 ms at 2,000 rps | {} ms{} | {} |",
-            r.op, f2(added), if clean { "" } else { " (with errors)" }, pass(added <= 1.0 && clean)
+            r.op,
+            f2(added),
+            if clean { "" } else { " (with errors)" },
+            pass(added <= 1.0 && clean)
         ));
     }
     for r in rows.iter().filter(|r| r.rate.is_none()) {
-        let ratio = if r.direct.rps() > 0.0 { r.gateway.rps() / r.direct.rps() } else { 0.0 };
+        let ratio = if r.direct.rps() > 0.0 {
+            r.gateway.rps() / r.direct.rps()
+        } else {
+            0.0
+        };
         md.line(&format!(
             "| {}: gateway max throughput ≥ 50 % of direct | {:.0} % | {} |",
-            r.op, 100.0 * ratio, pass(ratio >= 0.5)
+            r.op,
+            100.0 * ratio,
+            pass(ratio >= 0.5)
         ));
     }
     match rss {

@@ -95,14 +95,23 @@ async fn timed(env: &Env, urls: impl IntoIterator<Item = String>) -> Stats {
     for url in urls {
         st.sent += 1;
         let s = Instant::now();
-        let res = env.client.get(format!("{}{url}", env.gw)).bearer_auth(&env.key).send().await;
+        let res = env
+            .client
+            .get(format!("{}{url}", env.gw))
+            .bearer_auth(&env.key)
+            .send()
+            .await;
         match res {
             Ok(r) if r.status().is_success() => {
                 let _ = r.bytes().await;
                 st.ok += 1;
                 st.lat_us.push(s.elapsed().as_micros() as u32);
             }
-            Ok(r) => *st.errors.entry(format!("HTTP {}", r.status().as_u16())).or_default() += 1,
+            Ok(r) => {
+                *st.errors
+                    .entry(format!("HTTP {}", r.status().as_u16()))
+                    .or_default() += 1
+            }
             Err(_) => *st.errors.entry("transport".into()).or_default() += 1,
         }
     }
@@ -119,7 +128,10 @@ fn cursor(u: Uuid) -> String {
 struct Lcg(u64);
 impl Lcg {
     fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
@@ -134,7 +146,10 @@ pub async fn run(a: ScaleArgs) -> anyhow::Result<()> {
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
     // Seeded rows are older than anything the gateway made (ids sort by time).
     let base_ms = now_ms - a.rows - 86_400_000;
-    eprintln!("bench: seeding {} interviews (+ as many candidates) with generate_series", a.rows);
+    eprintln!(
+        "bench: seeding {} interviews (+ as many candidates) with generate_series",
+        a.rows
+    );
     let t_seed = Instant::now();
     let sql = seed_sql(ws, tmpl, conn, a.rows, base_ms);
     let url = a.psql.clone();
@@ -147,14 +162,30 @@ pub async fn run(a: ScaleArgs) -> anyhow::Result<()> {
     // Warm the pool and plans.
     let _ = timed(&env, (0..20).map(|_| "/v1/interviews?limit=50".to_string())).await;
     let mut results: Vec<(String, Stats)> = Vec::new();
-    results.push(("first page (`limit=50`)".into(), timed(&env, (0..n).map(|_| "/v1/interviews?limit=50".to_string())).await));
+    results.push((
+        "first page (`limit=50`)".into(),
+        timed(&env, (0..n).map(|_| "/v1/interviews?limit=50".to_string())).await,
+    ));
     results.push((
         "first page, `status=in_progress` (10 % of rows)".into(),
-        timed(&env, (0..n).map(|_| "/v1/interviews?status=in_progress&limit=50".to_string())).await,
+        timed(
+            &env,
+            (0..n).map(|_| "/v1/interviews?status=in_progress&limit=50".to_string()),
+        )
+        .await,
     ));
     results.push((
         "first page, `template_id=…&status=completed`".into(),
-        timed(&env, (0..n).map(|_| format!("/v1/interviews?template_id={}&status=completed&limit=50", t.template_id))).await,
+        timed(
+            &env,
+            (0..n).map(|_| {
+                format!(
+                    "/v1/interviews?template_id={}&status=completed&limit=50",
+                    t.template_id
+                )
+            }),
+        )
+        .await,
     ));
     // Follow next_cursor page after page.
     let mut follow = Stats::default();
@@ -178,24 +209,49 @@ pub async fn run(a: ScaleArgs) -> anyhow::Result<()> {
     }
     follow.secs = t_follow.elapsed().as_secs_f64();
     follow.finish();
-    results.push((format!("following `next_cursor` {n} pages deep (incl. JSON parse)"), follow));
+    results.push((
+        format!("following `next_cursor` {n} pages deep (incl. JSON parse)"),
+        follow,
+    ));
     // Cursors at random depths (a cursor is base64url of the last id: the same bytes
     // next_cursor would carry for that row).
     let deep: Vec<String> = (0..n)
-        .map(|_| format!("/v1/interviews?limit=50&cursor={}", cursor(seeded_uuid(base_ms, 1 + rng.below(a.rows), '8'))))
+        .map(|_| {
+            format!(
+                "/v1/interviews?limit=50&cursor={}",
+                cursor(seeded_uuid(base_ms, 1 + rng.below(a.rows), '8'))
+            )
+        })
         .collect();
-    results.push(("page at a random depth (cursor anywhere in 1M)".into(), timed(&env, deep).await));
+    results.push((
+        "page at a random depth (cursor anywhere in 1M)".into(),
+        timed(&env, deep).await,
+    ));
     let deep_f: Vec<String> = (0..n)
-        .map(|_| format!("/v1/interviews?status=in_progress&limit=50&cursor={}", cursor(seeded_uuid(base_ms, 1 + rng.below(a.rows), '8'))))
+        .map(|_| {
+            format!(
+                "/v1/interviews?status=in_progress&limit=50&cursor={}",
+                cursor(seeded_uuid(base_ms, 1 + rng.below(a.rows), '8'))
+            )
+        })
         .collect();
-    results.push(("`status=in_progress` page at a random depth".into(), timed(&env, deep_f).await));
+    results.push((
+        "`status=in_progress` page at a random depth".into(),
+        timed(&env, deep_f).await,
+    ));
     let gets: Vec<String> = (0..n * 3)
         .map(|_| {
             let u = seeded_uuid(base_ms, 1 + rng.below(a.rows), '8');
-            format!("/v1/interviews/{}", gateway_core::id::format_prefixed("intv", u))
+            format!(
+                "/v1/interviews/{}",
+                gateway_core::id::format_prefixed("intv", u)
+            )
         })
         .collect();
-    results.push(("single get `GET /v1/interviews/{id}` (random row)".into(), timed(&env, gets).await));
+    results.push((
+        "single get `GET /v1/interviews/{id}` (random row)".into(),
+        timed(&env, gets).await,
+    ));
 
     // Batch invites of 1,000 end to end (one HeyMilo bulk ingest each).
     let mut batches = Vec::new();
@@ -205,12 +261,19 @@ pub async fn run(a: ScaleArgs) -> anyhow::Result<()> {
             .collect();
         let body = json!({"template_id": t.template_id, "candidates": candidates});
         let s = Instant::now();
-        let res = env.gw_call(Method::POST, "/v1/interviews/batch", Some(&body)).await;
+        let res = env
+            .gw_call(Method::POST, "/v1/interviews/batch", Some(&body))
+            .await;
         let secs = s.elapsed().as_secs_f64();
         let (ok, failed) = match &res {
             Ok(v) => {
                 let items = v["data"].as_array().cloned().unwrap_or_default();
-                let ok = items.iter().filter(|i| i.get("error").is_none_or(Value::is_null) && !i["interview"].is_null()).count();
+                let ok = items
+                    .iter()
+                    .filter(|i| {
+                        i.get("error").is_none_or(Value::is_null) && !i["interview"].is_null()
+                    })
+                    .count();
                 (ok, items.len() - ok)
             }
             Err(e) => {
@@ -230,7 +293,10 @@ pub async fn run(a: ScaleArgs) -> anyhow::Result<()> {
     let rss = a.common.gateway_pid.and_then(rss_mib);
 
     let mut md = Md::default();
-    md.line(&format!("## Data scale — {} interviews in Postgres", a.rows));
+    md.line(&format!(
+        "## Data scale — {} interviews in Postgres",
+        a.rows
+    ));
     md.line("");
     md.line(&format!(
         "Seeding {} interviews + {} candidates with `INSERT … SELECT generate_series` straight into the gateway's tables \
@@ -244,14 +310,21 @@ pub async fn run(a: ScaleArgs) -> anyhow::Result<()> {
     for (name, s) in &results {
         md.line(&format!(
             "| {name} | {} | {} | {} | {} | {} |",
-            s.ok, s.errors_text(), f2(s.pct_ms(50.0)), f2(s.pct_ms(99.0)), f2(s.max_ms())
+            s.ok,
+            s.errors_text(),
+            f2(s.pct_ms(50.0)),
+            f2(s.pct_ms(99.0)),
+            f2(s.max_ms())
         ));
     }
     md.line("");
     md.line("| batch invite (`POST /v1/interviews/batch`, 1,000 candidates) | ok | failed | wall time s |");
     md.line("|---|---:|---:|---:|");
     for (i, (secs, ok, failed)) in batches.iter().enumerate() {
-        md.line(&format!("| batch {} | {ok} | {failed} | {secs:.2} |", i + 1));
+        md.line(&format!(
+            "| batch {} | {ok} | {failed} | {secs:.2} |",
+            i + 1
+        ));
     }
     md.line("");
     md.line("### Targets");
@@ -262,10 +335,16 @@ pub async fn run(a: ScaleArgs) -> anyhow::Result<()> {
         .iter()
         .filter(|(name, _)| !name.starts_with("single get"))
         .map(|(name, s)| (name.clone(), s.pct_ms(99.0)))
-        .fold((String::new(), 0.0f64), |acc, x| if x.1 > acc.1 { x } else { acc });
+        .fold(
+            (String::new(), 0.0f64),
+            |acc, x| if x.1 > acc.1 { x } else { acc },
+        );
     md.line(&format!(
         "| list page p99 ≤ 10 ms at {} rows | worst p99 {} ms ({}) | {} |",
-        a.rows, f2(worst.1), worst.0, if worst.1 <= 10.0 { "pass" } else { "**MISS**" }
+        a.rows,
+        f2(worst.1),
+        worst.0,
+        if worst.1 <= 10.0 { "pass" } else { "**MISS**" }
     ));
     if let Some((peak, now)) = rss {
         md.line(&format!(
@@ -274,7 +353,10 @@ pub async fn run(a: ScaleArgs) -> anyhow::Result<()> {
         ));
     }
     md.line("");
-    md.line(&format!("Scale run wall time (after the gateway started): {:.0} s.", t_all.elapsed().as_secs_f64()));
+    md.line(&format!(
+        "Scale run wall time (after the gateway started): {:.0} s.",
+        t_all.elapsed().as_secs_f64()
+    ));
     let _ = Duration::ZERO;
     md.write(&a.common.out)
 }

@@ -68,8 +68,20 @@ impl Env {
         })
     }
 
-    pub async fn gw_call(&self, m: Method, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
-        call(&self.client, m, &format!("{}{path}", self.gw), Some(&self.key), body).await
+    pub async fn gw_call(
+        &self,
+        m: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Value> {
+        call(
+            &self.client,
+            m,
+            &format!("{}{path}", self.gw),
+            Some(&self.key),
+            body,
+        )
+        .await
     }
 
     /// `/_control/heymilo/accounts` (limit lifted far above the documented 300/min) + a posting.
@@ -132,7 +144,12 @@ impl Env {
 
     /// Invite `n` candidates through the gateway's batch endpoint (≤1000 per call): returns
     /// (gateway interview id, vendor interview id) of each success, and the failures.
-    pub async fn seed(&self, t: &HmTemplate, n: usize, tag: &str) -> anyhow::Result<(Vec<(String, String)>, usize)> {
+    pub async fn seed(
+        &self,
+        t: &HmTemplate,
+        n: usize,
+        tag: &str,
+    ) -> anyhow::Result<(Vec<(String, String)>, usize)> {
         let mut out = Vec::with_capacity(n);
         let mut failed = 0;
         let mut done = 0;
