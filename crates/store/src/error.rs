@@ -36,10 +36,14 @@ impl From<sqlx::Error> for StoreError {
                 }
                 _ => Self::Internal(db.message().to_string()),
             },
+            // A broken conversation (`Protocol`) is what a connection cut mid-handshake
+            // looks like — e.g. a pooler or proxy in front of a database that is down — so it
+            // is an outage to retry, not a bug to page about.
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
             | sqlx::Error::WorkerCrashed => Self::Unavailable(err.to_string()),
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
                 Self::Corrupt(err.to_string())

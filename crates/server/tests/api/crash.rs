@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::receiver::Receiver;
 
-struct Child(std::process::Child);
+pub(crate) struct Child(pub(crate) std::process::Child);
 
 impl Drop for Child {
     fn drop(&mut self) {
@@ -18,7 +18,7 @@ impl Drop for Child {
     }
 }
 
-fn start(db: &str, master: &str, port: u16) -> Child {
+pub(crate) fn start(db: &str, master: &str, port: u16) -> Child {
     Child(
         std::process::Command::new(env!("CARGO_BIN_EXE_interview-gateway"))
             .arg("serve")
@@ -37,7 +37,7 @@ fn start(db: &str, master: &str, port: u16) -> Child {
     )
 }
 
-async fn ready(client: &reqwest::Client, base: &str) {
+pub(crate) async fn ready(client: &reqwest::Client, base: &str) {
     for _ in 0..100 {
         if client
             .get(format!("{base}/health/ready"))
@@ -202,7 +202,7 @@ async fn sigkill_mid_delivery_loses_no_event() {
 }
 
 /// SIGKILL: no chance to drain or flush.
-fn unsafe_kill(child: &mut Child) {
+pub(crate) fn unsafe_kill(child: &mut Child) {
     let pid = child.0.id().to_string();
     let status = std::process::Command::new("kill")
         .args(["-KILL", &pid])

@@ -26,6 +26,7 @@ mod metrics;
 mod poller;
 mod rate_limits;
 mod receiver;
+mod resilience;
 mod taptalent;
 mod templates;
 mod webhooks;
