@@ -37,6 +37,35 @@ pub(crate) fn start(db: &str, master: &str, port: u16) -> Child {
     )
 }
 
+/// An admin key in `db`, made in-process before the binary under test starts on it.
+pub(crate) async fn admin_key(db: &gateway_store::testing::TestDatabase, master: &str) -> String {
+    let mut config = crate::harness::test_config(&db.url, &[]);
+    config.security.master_key = Some(gateway_core::Secret::new(master.to_string()));
+    let ring = interview_gateway::crypto::KeyRing::load(&config.security).unwrap();
+    let gw = interview_gateway::Gateway::with_store(config, db.store.clone(), ring)
+        .await
+        .unwrap();
+    interview_gateway::bootstrap::create_key(
+        gw.state(),
+        interview_gateway::bootstrap::WorkspaceChoice::Default { name: "w".into() },
+        "a",
+        vec![gateway_core::Scope::Admin],
+    )
+    .await
+    .unwrap()
+    .secret
+    .expose()
+    .clone()
+}
+
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub(crate) async fn ready(client: &reqwest::Client, base: &str) {
     for _ in 0..100 {
         if client
@@ -59,30 +88,8 @@ async fn sigkill_mid_delivery_loses_no_event() {
     let sandbox = gateway_sandbox::spawn("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    let mut config = crate::harness::test_config(&db.url, &[]);
-    config.security.master_key = Some(gateway_core::Secret::new(master.clone()));
-    let admin = {
-        let ring = interview_gateway::crypto::KeyRing::load(&config.security).unwrap();
-        let gw = interview_gateway::Gateway::with_store(config, db.store.clone(), ring)
-            .await
-            .unwrap();
-        interview_gateway::bootstrap::create_key(
-            gw.state(),
-            interview_gateway::bootstrap::WorkspaceChoice::Default { name: "w".into() },
-            "a",
-            vec![gateway_core::Scope::Admin],
-        )
-        .await
-        .unwrap()
-        .secret
-        .expose()
-        .clone()
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let admin = admin_key(&db, &master).await;
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let mut gateway = start(&db.url, &master, port);

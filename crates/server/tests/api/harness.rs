@@ -278,6 +278,17 @@ impl TestApp {
     }
 
     /// Requests the simulated vendor received whose path starts with `prefix`.
+    /// Remove every injected vendor fault.
+    pub async fn clear_faults(&self) {
+        let res = self
+            .client
+            .delete(format!("{}/_control/faults", self.sandbox.base_url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+
     pub fn vendor_calls(&self, vendor: &str, method: &str, prefix: &str) -> usize {
         self.sandbox
             .shared

@@ -230,11 +230,7 @@ async fn vendor_refusals_store_nothing_and_outages_stay_pending(app: TestApp) {
         "the refused one and the outage, each sent once"
     );
     let id = pending["id"].as_str().unwrap();
-    reqwest::Client::new()
-        .delete(format!("{}/_control/faults", app.sandbox.base_url()))
-        .send()
-        .await
-        .unwrap();
+    app.clear_faults().await;
     // The vendor never got it: sync says so and keeps it visible.
     let synced: Value = app
         .request(

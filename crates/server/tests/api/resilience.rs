@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::crash::{ready, start, unsafe_kill};
+use crate::crash::{admin_key, free_port, ready, start, unsafe_kill};
 use crate::harness::{expect_problem, TestApp};
 
 crate::on_both_backends!(
@@ -58,11 +58,7 @@ async fn a_read_storm_is_retried_a_bounded_number_of_times(app: TestApp) {
         );
         // The test config's total budget is 6 s; retries never outlive it.
         assert!(started.elapsed() < Duration::from_secs(8));
-        reqwest::Client::new()
-            .delete(format!("{}/_control/faults", app.sandbox.base_url()))
-            .send()
-            .await
-            .unwrap();
+        app.clear_faults().await;
     }
     // The interview is untouched by the failed reads, and the vendor still has it once.
     let i: Value = app
@@ -119,11 +115,7 @@ async fn a_rate_limit_storm_on_invites_never_invites_twice(app: TestApp) {
     assert_eq!(list["data"].as_array().unwrap().len(), 0, "{list}");
 
     // The storm passes after one more refusal: the invitation goes through, once.
-    reqwest::Client::new()
-        .delete(format!("{}/_control/faults", app.sandbox.base_url()))
-        .send()
-        .await
-        .unwrap();
+    app.clear_faults().await;
     app.sandbox_control("/faults", json!({"vendor": "heymilo", "path_prefix": "/api/ingest", "fault": {"kind": "rate_limit", "retry_after_secs": 1}, "times": 1})).await;
     let res = app
         .admin(Method::POST, "/v1/interviews")
@@ -438,30 +430,8 @@ async fn a_gateway_killed_mid_batch_loses_and_duplicates_nothing() {
     let sandbox = gateway_sandbox::spawn("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    let mut config = crate::harness::test_config(&db.url, &[]);
-    config.security.master_key = Some(gateway_core::Secret::new(master.clone()));
-    let admin = {
-        let ring = KeyRing::load(&config.security).unwrap();
-        let gw = Gateway::with_store(config, db.store.clone(), ring)
-            .await
-            .unwrap();
-        create_key(
-            gw.state(),
-            WorkspaceChoice::Default { name: "w".into() },
-            "a",
-            vec![Scope::Admin],
-        )
-        .await
-        .unwrap()
-        .secret
-        .expose()
-        .clone()
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let admin = admin_key(&db, &master).await;
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let mut gateway = start(&db.url, &master, port);
