@@ -85,8 +85,21 @@ for_each_backend! {
             input: &CandidateInput,
             at: DateTime<Utc>,
         ) -> StoreResult<Candidate> {
-            let email = normalize_email(&input.email);
             let mut tx = self.begin_write().await?;
+            let candidate = Self::upsert_candidate_in(&mut tx, ws, input, at).await?;
+            tx.commit().await?;
+            Ok(candidate)
+        }
+
+        /// The upsert, inside the caller's transaction (so an invitation can store the
+        /// candidate and its pending interview with one commit).
+        pub(crate) async fn upsert_candidate_in(
+            tx: &mut sqlx::Transaction<'static, Db>,
+            ws: WorkspaceId,
+            input: &CandidateInput,
+            at: DateTime<Utc>,
+        ) -> StoreResult<Candidate> {
+            let email = normalize_email(&input.email);
             let mut existing: Option<(Uuid,)> = None;
             if let Some(ext) = &input.external_id {
                 existing = sqlx::query_as(
@@ -94,7 +107,7 @@ for_each_backend! {
                 )
                 .bind(ws.as_uuid())
                 .bind(ext)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?;
             }
             if existing.is_none() {
@@ -108,7 +121,7 @@ for_each_backend! {
                 existing = sqlx::query_as(&sql)
                     .bind(ws.as_uuid())
                     .bind(&email)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await?;
             }
             let name = input.display_name();
@@ -141,7 +154,7 @@ for_each_backend! {
                         .bind(&input.resume_url)
                         .bind(metadata)
                         .bind(at)
-                        .fetch_one(&mut *tx)
+                        .fetch_one(&mut **tx)
                         .await?
                 }
                 None => {
@@ -163,11 +176,10 @@ for_each_backend! {
                         .bind(&input.resume_url)
                         .bind(metadata.unwrap_or(Json(&serde_json::Value::Object(Default::default()))))
                         .bind(at)
-                        .fetch_one(&mut *tx)
+                        .fetch_one(&mut **tx)
                         .await?
                 }
             };
-            tx.commit().await?;
             Ok(row.into())
         }
     }

@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gateway_core::{
-    Candidate, CandidateId, ConnectionId, EventId, EventType, Interview, InterviewId,
-    InterviewResult, InterviewStatus, Outcome, ProviderRefs, TemplateId, WorkspaceId,
+    Candidate, CandidateId, CandidateInput, ConnectionId, EventId, EventType, Interview,
+    InterviewId, InterviewResult, InterviewStatus, Outcome, ProviderRefs, TemplateId, WorkspaceId,
 };
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -74,6 +74,15 @@ pub struct InterviewFilter {
 pub trait InterviewStore: Send + Sync {
     /// Insert all rows or none.
     async fn insert_interviews(&self, ws: WorkspaceId, rows: &[NewInterview]) -> StoreResult<()>;
+    /// Upsert each candidate and store its interview (`rows[i]`, whose `candidate_id` is set
+    /// to candidate i's) in one transaction: one commit for an invitation or a whole batch.
+    async fn insert_pending(
+        &self,
+        ws: WorkspaceId,
+        candidates: &[CandidateInput],
+        rows: &mut [NewInterview],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<Candidate>>;
     async fn get_interview(
         &self,
         ws: WorkspaceId,
@@ -259,39 +268,94 @@ for_each_backend! {
         }
     }
 
+    impl Backend {
+        async fn try_insert_pending(
+            &self,
+            ws: WorkspaceId,
+            candidates: &[CandidateInput],
+            rows: &mut [NewInterview],
+            at: DateTime<Utc>,
+        ) -> StoreResult<Vec<Candidate>> {
+            // Candidates are locked in address order, whatever the request's order: two batches
+            // sharing people then wait for each other instead of deadlocking.
+            let mut order: Vec<usize> = (0..candidates.len()).collect();
+            order.sort_by_cached_key(|&i| gateway_core::candidate::normalize_email(&candidates[i].email));
+            let mut tx = self.begin_write().await?;
+            let mut people: Vec<Option<Candidate>> = vec![None; candidates.len()];
+            for i in order {
+                let person = Self::upsert_candidate_in(&mut tx, ws, &candidates[i], at).await?;
+                rows[i].candidate_id = person.id;
+                Self::insert_interview_in(&mut tx, ws, &rows[i]).await?;
+                people[i] = Some(person);
+            }
+            tx.commit().await?;
+            people
+                .into_iter()
+                .map(|p| p.ok_or_else(|| StoreError::Internal("a candidate was skipped".into())))
+                .collect()
+        }
+
+        async fn insert_interview_in(
+            tx: &mut sqlx::Transaction<'static, Db>,
+            ws: WorkspaceId,
+            n: &NewInterview,
+        ) -> StoreResult<()> {
+            // Template, connection and candidate must all be this workspace's.
+            let done = sqlx::query(
+                "INSERT INTO interviews (id, workspace_id, template_id, connection_id, candidate_id,
+                     provider, status, invite_options, created_at, updated_at, next_poll_at)
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10
+                 WHERE EXISTS (SELECT 1 FROM templates WHERE id = $3 AND workspace_id = $2 AND connection_id = $4)
+                   AND EXISTS (SELECT 1 FROM candidates WHERE id = $5 AND workspace_id = $2)",
+            )
+            .bind(n.id.as_uuid())
+            .bind(ws.as_uuid())
+            .bind(n.template_id.as_uuid())
+            .bind(n.connection_id.as_uuid())
+            .bind(n.candidate_id.as_uuid())
+            .bind(&n.provider)
+            .bind(n.status.as_str())
+            .bind(Json(&n.invite_options))
+            .bind(n.created_at)
+            .bind(n.next_poll_at)
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Conflict(
+                    "template or candidate does not exist in this workspace".into(),
+                ));
+            }
+            Ok(())
+        }
+    }
+
     #[async_trait]
     impl InterviewStore for Backend {
         async fn insert_interviews(&self, ws: WorkspaceId, rows: &[NewInterview]) -> StoreResult<()> {
             let mut tx = self.begin_write().await?;
             for n in rows {
-                // Template, connection and candidate must all be this workspace's.
-                let done = sqlx::query(
-                    "INSERT INTO interviews (id, workspace_id, template_id, connection_id, candidate_id,
-                         provider, status, invite_options, created_at, updated_at, next_poll_at)
-                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10
-                     WHERE EXISTS (SELECT 1 FROM templates WHERE id = $3 AND workspace_id = $2 AND connection_id = $4)
-                       AND EXISTS (SELECT 1 FROM candidates WHERE id = $5 AND workspace_id = $2)",
-                )
-                .bind(n.id.as_uuid())
-                .bind(ws.as_uuid())
-                .bind(n.template_id.as_uuid())
-                .bind(n.connection_id.as_uuid())
-                .bind(n.candidate_id.as_uuid())
-                .bind(&n.provider)
-                .bind(n.status.as_str())
-                .bind(Json(&n.invite_options))
-                .bind(n.created_at)
-                .bind(n.next_poll_at)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::Conflict(
-                        "template or candidate does not exist in this workspace".into(),
-                    ));
-                }
+                Self::insert_interview_in(&mut tx, ws, n).await?;
             }
             tx.commit().await?;
             Ok(())
+        }
+
+        async fn insert_pending(
+            &self,
+            ws: WorkspaceId,
+            candidates: &[CandidateInput],
+            rows: &mut [NewInterview],
+            at: DateTime<Utc>,
+        ) -> StoreResult<Vec<Candidate>> {
+            if candidates.len() != rows.len() {
+                return Err(StoreError::Internal("one interview per candidate".into()));
+            }
+            // Two requests creating the same new person race to its insert; the loser's
+            // transaction is rolled back whole and, on its second try, finds the winner's row.
+            match self.try_insert_pending(ws, candidates, rows, at).await {
+                Err(StoreError::Conflict(_)) => self.try_insert_pending(ws, candidates, rows, at).await,
+                other => other,
+            }
         }
 
         async fn get_interview(&self, ws: WorkspaceId, id: InterviewId) -> StoreResult<Option<Interview>> {

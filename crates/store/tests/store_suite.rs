@@ -50,6 +50,7 @@ store_tests!(
     concurrent_upserts_make_one_candidate,
     interviews_insert_list_and_filter,
     interviews_refuse_foreign_rows_atomically,
+    pending_invitations_store_people_and_rows_in_one_go,
     vendor_state_writes_mappings,
     conflicting_mapping_rolls_back,
     only_pending_interviews_are_deleted,
@@ -743,6 +744,68 @@ async fn interviews_refuse_foreign_rows_atomically(s: S) {
         .insert_interviews(other, &[pending(&t, stranger.id)])
         .await;
     assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+}
+
+async fn pending_invitations_store_people_and_rows_in_one_go(s: S) {
+    let (ws, _, t) = fixture(&s).await;
+    let known = s
+        .upsert_candidate(ws, &person("known@example.com"), now())
+        .await
+        .unwrap();
+    // Out of address order on purpose: results still come back in request order.
+    let inputs = [
+        person("zed@example.com"),
+        CandidateInput {
+            name: Some("Known Person".into()),
+            ..person("KNOWN@example.com")
+        },
+        person("amy@example.com"),
+    ];
+    let mut rows: Vec<NewInterview> = inputs
+        .iter()
+        .map(|_| pending(&t, CandidateId::new()))
+        .collect();
+    let people = s
+        .insert_pending(ws, &inputs, &mut rows, now())
+        .await
+        .unwrap();
+    let emails: Vec<&str> = people.iter().map(|p| p.email.as_str()).collect();
+    assert_eq!(
+        emails,
+        ["zed@example.com", "known@example.com", "amy@example.com"]
+    );
+    assert_eq!(
+        people[1].id, known.id,
+        "an existing person is updated, not duplicated"
+    );
+    assert_eq!(people[1].name.as_deref(), Some("Known Person"));
+    for (row, p) in rows.iter().zip(&people) {
+        assert_eq!(row.candidate_id, p.id);
+        let i = s.get_interview(ws, row.id).await.unwrap().unwrap();
+        assert_eq!(i.candidate.id, p.id);
+        assert_eq!(i.status, InterviewStatus::Pending);
+    }
+
+    // One row that cannot be stored (another workspace's template) undoes the whole call:
+    // no new person, no interview.
+    let other = workspace(&s, "b").await;
+    let inputs = [person("new-one@example.com"), person("new-two@example.com")];
+    let mut rows = vec![
+        pending(&t, CandidateId::new()),
+        pending(&t, CandidateId::new()),
+    ];
+    let err = s.insert_pending(other, &inputs, &mut rows, now()).await;
+    assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+    let listed = s
+        .list_candidates(other, &Default::default(), PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(
+        listed.items.is_empty(),
+        "all or nothing: {:?}",
+        listed.items
+    );
+    assert_eq!(s.get_interview(other, rows[0].id).await.unwrap(), None);
 }
 
 async fn vendor_state_writes_mappings(s: S) {

@@ -151,18 +151,14 @@ pub async fn invite(
     let can_poll = pollable(provider.as_ref());
 
     let at = now();
-    let mut rows = Vec::with_capacity(inputs.len());
-    let mut people = Vec::with_capacity(inputs.len());
-    let mut candidates = Vec::with_capacity(inputs.len());
-    for input in inputs {
-        let person = state.store.upsert_candidate(ws, input, at).await?;
-        people.push(person.clone());
-        let id = InterviewId::new();
-        rows.push(NewInterview {
-            id,
+    let mut rows: Vec<NewInterview> = inputs
+        .iter()
+        .map(|_| NewInterview {
+            id: InterviewId::new(),
             template_id: template.id,
             connection_id: template.connection_id,
-            candidate_id: person.id,
+            // Set by `insert_pending` to the upserted candidate's id.
+            candidate_id: gateway_core::CandidateId::new(),
             provider: provider_name.clone(),
             status: InterviewStatus::Pending,
             invite_options: json!({
@@ -173,9 +169,19 @@ pub async fn invite(
             }),
             created_at: at,
             next_poll_at: next_poll(state, can_poll, InterviewStatus::Pending),
-        });
-        candidates.push(InviteCandidate {
-            correlation_id: id,
+        })
+        .collect();
+    // Candidates and their pending interviews: one transaction, one commit for the batch.
+    let people = state
+        .store
+        .insert_pending(ws, inputs, &mut rows, at)
+        .await?;
+    let candidates: Vec<InviteCandidate> = rows
+        .iter()
+        .zip(inputs)
+        .zip(&people)
+        .map(|((row, input), person)| InviteCandidate {
+            correlation_id: row.id,
             email: person.email.clone(),
             name: input.display_name().or(person.name.clone()),
             first_name: input.first_name.clone().or(person.first_name.clone()),
@@ -187,9 +193,8 @@ pub async fn invite(
                 .metadata
                 .clone()
                 .unwrap_or_else(|| person.metadata.clone()),
-        });
-    }
-    state.store.insert_interviews(ws, &rows).await?;
+        })
+        .collect();
 
     let outcomes = match provider
         .invite(&ctx, &template.provider_ref, &candidates, options)
