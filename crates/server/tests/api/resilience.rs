@@ -21,7 +21,8 @@ use crate::harness::{expect_problem, TestApp};
 
 crate::on_both_backends!(
     a_read_storm_is_retried_a_bounded_number_of_times,
-    a_rate_limit_storm_on_invites_never_invites_twice
+    a_rate_limit_storm_on_invites_never_invites_twice,
+    vendor_read_failures_end_in_bounded_retries_and_clean_problems,
 );
 
 /// The default retry policy's attempts (`vendors.max_attempts`).
@@ -605,6 +606,743 @@ async fn a_gateway_killed_mid_batch_loses_and_duplicates_nothing() {
         assert!(
             matches!(r["status"].as_str(), Some("pending" | "invited" | "error")),
             "{r}"
+        );
+    }
+    unsafe_kill(&mut gateway);
+}
+
+/// A TCP front for the vendor simulators that sees what a vendor log cannot: it records the
+/// request line of every request it forwards — also ones the vendor never answers (a hang) —
+/// and it can lose the vendor's answers, so the vendor acts and the gateway never hears back
+/// (the case a timeout cannot tell apart from "never arrived").
+struct VendorFront {
+    addr: SocketAddr,
+    heads: Arc<Mutex<Vec<String>>>,
+    lose_answers: Arc<AtomicBool>,
+    accept: JoinHandle<()>,
+}
+
+/// `POST /heymilo/api/ingest/x/k` from a chunk that starts a request, else `None` (bodies).
+fn request_line(chunk: &[u8]) -> Option<String> {
+    let end = chunk.windows(2).position(|w| w == b"\r\n")?;
+    let line = std::str::from_utf8(&chunk[..end]).ok()?;
+    let (method, rest) = line.split_once(' ')?;
+    let known = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].contains(&method);
+    (known && rest.ends_with(" HTTP/1.1")).then(|| line.trim_end_matches(" HTTP/1.1").to_string())
+}
+
+impl VendorFront {
+    async fn start(target: SocketAddr) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let heads: Arc<Mutex<Vec<String>>> = Arc::default();
+        let lose_answers = Arc::new(AtomicBool::new(false));
+        let (heads2, lose) = (heads.clone(), lose_answers.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                let (heads, lose) = (heads2.clone(), lose.clone());
+                tokio::spawn(async move {
+                    let Ok(outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let (mut from_gateway, mut to_gateway) = inbound.into_split();
+                    let (mut from_vendor, mut to_vendor) = outbound.into_split();
+                    let up = async {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        while let Ok(n @ 1..) = from_gateway.read(&mut buf).await {
+                            if let Some(line) = request_line(&buf[..n]) {
+                                heads.lock().unwrap().push(line);
+                            }
+                            if to_vendor.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    };
+                    let down = async {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        while let Ok(n @ 1..) = from_vendor.read(&mut buf).await {
+                            if lose.load(Ordering::SeqCst) {
+                                continue;
+                            }
+                            if to_gateway.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    };
+                    tokio::select! {
+                        _ = up => {}
+                        _ = down => {}
+                    }
+                });
+            }
+        });
+        Self {
+            addr,
+            heads,
+            lose_answers,
+            accept,
+        }
+    }
+
+    /// The base URL a connection to `vendor` behind this front uses.
+    fn url(&self, vendor: &str) -> String {
+        gateway_sandbox::vendor_url(&format!("http://{}", self.addr), vendor)
+    }
+
+    /// Requests that reached the front (answered or not) with this method and path prefix.
+    fn requests(&self, method: &str, prefix: &str) -> usize {
+        let want = format!("{method} {prefix}");
+        self.heads
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.starts_with(&want))
+            .count()
+    }
+
+    fn lose_answers(&self, lose: bool) {
+        self.lose_answers.store(lose, Ordering::SeqCst);
+    }
+}
+
+impl Drop for VendorFront {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+/// A HeyMilo account with one posting in the sandbox, a connection to it through `front`,
+/// and the posting imported: (vendor api key, template id).
+async fn heymilo_behind(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    sandbox: &gateway_sandbox::SandboxHandle,
+    front: &VendorFront,
+) -> (String, String) {
+    let control = |path: String, body: Value| {
+        client
+            .post(format!("{}/_control{path}", sandbox.base_url()))
+            .json(&body)
+            .send()
+    };
+    let acct: Value = control("/heymilo/accounts".into(), json!({}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api_key = acct["api_key"].as_str().unwrap().to_string();
+    let posting = control(
+        format!("/heymilo/accounts/{api_key}/postings"),
+        json!({"title": "Role"}),
+    )
+    .await
+    .unwrap();
+    assert!(posting.status().is_success());
+    let res = client
+        .post(format!("{base}/v1/connections"))
+        .bearer_auth(admin)
+        .json(&json!({"provider": "heymilo", "name": "hm behind a front", "credentials": {"api_key": api_key}, "base_url": front.url("heymilo")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let conn = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = client
+        .post(format!("{base}/v1/connections/{conn}/templates/import"))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let template = res.json::<Value>().await.unwrap()["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (api_key, template)
+}
+
+/// The interview ids HeyMilo's simulator holds for `email`: the vendor's own record.
+fn held_at_heymilo(
+    sandbox: &gateway_sandbox::SandboxHandle,
+    api_key: &str,
+    email: &str,
+) -> Vec<String> {
+    let state = sandbox.shared.lock(|i| &i.heymilo);
+    state
+        .accounts
+        .get(api_key)
+        .map(|a| {
+            a.interviews
+                .iter()
+                .filter(|i| i.email.eq_ignore_ascii_case(email))
+                .map(|i| i.interview_id.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn get_interview(app: &TestApp, id: &str) -> Value {
+    app.admin(Method::GET, &format!("/v1/interviews/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The problem document must not carry any credential the gateway holds.
+fn assert_no_secret(app: &TestApp, vendor_key: &str, problem: &Value) {
+    let text = problem.to_string();
+    let master = app.state.config.security.master_key.as_ref().unwrap();
+    for (what, secret) in [
+        ("the vendor api key", vendor_key),
+        ("the caller's api key", app.admin_key.as_str()),
+        ("the master key", master.expose().as_str()),
+    ] {
+        assert!(!text.contains(secret), "{what} leaked: {text}");
+    }
+}
+
+/// Reads (`sync`) in a 5xx storm, a hang and a 429 storm: exactly `max_attempts` vendor
+/// requests each (counted in front of the vendor, so unanswered ones count too), within the
+/// call budget, answered with a problem naming the provider and no secret; `GET` answers
+/// the stored state without calling the vendor at all. A Retry-After past the cap ends the
+/// call at once, for reads and invitations alike.
+async fn vendor_read_failures_end_in_bounded_retries_and_clean_problems(app: TestApp) {
+    let front = VendorFront::start(app.sandbox.addr).await;
+    let (vendor_key, template) =
+        heymilo_behind(&app.client, &app.base, &app.admin_key, &app.sandbox, &front).await;
+    let res = app
+        .admin(Method::POST, "/v1/interviews")
+        .json(&json!({"template_id": template, "candidate": {"email": "reader@example.com"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reads = || front.requests("GET", "/heymilo/api/interview/");
+    let fault = |fault: Value| {
+        app.sandbox_control(
+            "/faults",
+            json!({"vendor": "heymilo", "method": "GET", "path_prefix": "/api/interview/", "fault": fault}),
+        )
+    };
+    let sync = || {
+        app.admin(Method::POST, &format!("/v1/interviews/{id}/sync"))
+            .send()
+    };
+    // Budget 6 s in the test config; slack for a loaded machine.
+    let budget = Duration::from_secs(6 + 4);
+
+    // 503 on every read.
+    fault(json!({"kind": "status", "status": 503})).await;
+    let before = reads();
+    let res = app
+        .admin(Method::GET, &format!("/v1/interviews/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "GET is the stored state");
+    assert_eq!(reads(), before, "GET never calls the vendor");
+    let started = Instant::now();
+    let p = expect_problem(sync().await.unwrap(), 502, "provider_unavailable").await;
+    assert!(started.elapsed() < budget);
+    assert_eq!(reads() - before, MAX_ATTEMPTS, "5xx: max_attempts reads");
+    assert_eq!(p["provider"]["name"], "heymilo", "{p}");
+    assert_eq!(p["provider"]["status"], 503, "{p}");
+    assert_no_secret(&app, &vendor_key, &p);
+    app.clear_faults().await;
+
+    // A vendor that never answers: each attempt times out, and the reads stay in budget.
+    fault(json!({"kind": "hang"})).await;
+    let before = reads();
+    let started = Instant::now();
+    let p = expect_problem(sync().await.unwrap(), 502, "provider_unavailable").await;
+    assert!(
+        started.elapsed() < budget,
+        "hang: {:?}, past the budget",
+        started.elapsed()
+    );
+    assert_eq!(reads() - before, MAX_ATTEMPTS, "hang: max_attempts reads");
+    assert_eq!(p["provider"]["name"], "heymilo", "{p}");
+    assert_no_secret(&app, &vendor_key, &p);
+    app.clear_faults().await;
+
+    // 429 with a Retry-After under the cap: waited out each time, then surfaced.
+    fault(json!({"kind": "rate_limit", "retry_after_secs": 1})).await;
+    let before = reads();
+    let started = Instant::now();
+    let res = sync().await.unwrap();
+    let retry_after = res
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    let p = expect_problem(res, 503, "provider_rate_limited").await;
+    assert_eq!(
+        retry_after.as_deref(),
+        Some("1"),
+        "Retry-After reaches the client"
+    );
+    assert_eq!(reads() - before, MAX_ATTEMPTS, "429: max_attempts reads");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "two Retry-After waits were honoured"
+    );
+    assert!(started.elapsed() < budget);
+    assert_no_secret(&app, &vendor_key, &p);
+    app.clear_faults().await;
+
+    // A Retry-After past `max_retry_after` (2 s here): no wait, one request, surfaced as is.
+    fault(json!({"kind": "rate_limit", "retry_after_secs": 30})).await;
+    let before = reads();
+    let started = Instant::now();
+    let res = sync().await.unwrap();
+    assert_eq!(
+        res.headers().get("retry-after").unwrap().to_str().unwrap(),
+        "30"
+    );
+    expect_problem(res, 503, "provider_rate_limited").await;
+    assert_eq!(reads() - before, 1, "a wait past the cap is not waited out");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    app.clear_faults().await;
+
+    // The same for an invitation: refused (429 = not processed), nothing left behind.
+    let ingests = || front.requests("POST", "/heymilo/api/ingest/");
+    app.sandbox_control(
+        "/faults",
+        json!({"vendor": "heymilo", "path_prefix": "/api/ingest", "fault": {"kind": "rate_limit", "retry_after_secs": 30}}),
+    )
+    .await;
+    let before = ingests();
+    let started = Instant::now();
+    let res = app
+        .admin(Method::POST, "/v1/interviews")
+        .json(&json!({"template_id": template, "candidate": {"email": "capped@example.com"}, "retake": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers().get("retry-after").unwrap().to_str().unwrap(),
+        "30"
+    );
+    let p = expect_problem(res, 503, "provider_rate_limited").await;
+    assert_no_secret(&app, &vendor_key, &p);
+    assert_eq!(ingests() - before, 1);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(held_at_heymilo(&app.sandbox, &vendor_key, "capped@example.com").is_empty());
+    app.clear_faults().await;
+
+    // The failed reads changed nothing: still invited, invited once.
+    let i: Value = app
+        .admin(Method::GET, &format!("/v1/interviews/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(i["status"], "invited", "{i}");
+    let list: Value = app
+        .admin(Method::GET, "/v1/interviews")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(
+        held_at_heymilo(&app.sandbox, &vendor_key, "reader@example.com").len(),
+        1
+    );
+}
+
+/// Invitations whose outcome the gateway cannot know — the vendor answered 500 or 503,
+/// never answered (hang), or acted and its answer was lost — with `retake`, so every ingest
+/// HeyMilo receives makes a new interview there: each is sent exactly once, answered 202
+/// with the interview `pending` and the reason, and settled later by the poller and `sync`
+/// (which read, never re-invite): the one the vendor acted on becomes `invited` with the
+/// vendor's id, the others stay visibly `pending`; the vendor holds each candidate at most
+/// once. Without `retake` HeyMilo itself dedups by email, so the gateway may resend
+/// (max_attempts) and the vendor still holds the candidate once. A batch in a 503 goes once.
+async fn an_invite_with_an_unknown_outcome_is_sent_once_and_settled_without_a_resend(app: TestApp) {
+    let front = VendorFront::start(app.sandbox.addr).await;
+    let (vendor_key, template) =
+        heymilo_behind(&app.client, &app.base, &app.admin_key, &app.sandbox, &front).await;
+    let ingests = || front.requests("POST", "/heymilo/api/ingest/");
+    let invite = |email: &str, retake: bool| {
+        app.admin(Method::POST, "/v1/interviews")
+            .json(
+                &json!({"template_id": template, "candidate": {"email": email}, "retake": retake}),
+            )
+            .send()
+    };
+    let budget = Duration::from_secs(6 + 4);
+    let fault = |fault: Value| {
+        app.sandbox_control(
+            "/faults",
+            json!({"vendor": "heymilo", "path_prefix": "/api/ingest", "fault": fault}),
+        )
+    };
+
+    let mut pending: Vec<(&str, String)> = Vec::new();
+    for case in ["s500", "s503", "hang", "lost"] {
+        match case {
+            "s500" => fault(json!({"kind": "status", "status": 500})).await,
+            "s503" => fault(json!({"kind": "status", "status": 503})).await,
+            "hang" => fault(json!({"kind": "hang"})).await,
+            _ => {
+                front.lose_answers(true);
+                Value::Null
+            }
+        };
+        let email = format!("{case}@example.com");
+        let before = ingests();
+        let started = Instant::now();
+        let res = invite(&email, true).await.unwrap();
+        assert!(
+            started.elapsed() < budget,
+            "{case}: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            res.status(),
+            202,
+            "{case}: an unknown outcome is accepted, pending"
+        );
+        let i: Value = res.json().await.unwrap();
+        assert_eq!(i["status"], "pending", "{case}: {i}");
+        let why = i["error"].as_str().unwrap_or_default();
+        assert!(
+            why.contains("heymilo") && why.contains("/sync"),
+            "{case}: the interview says why and what settles it: {i}"
+        );
+        assert_eq!(
+            ingests() - before,
+            1,
+            "{case}: an invitation that may have arrived is never resent"
+        );
+        app.clear_faults().await;
+        front.lose_answers(false);
+        pending.push((case, i["id"].as_str().unwrap().to_string()));
+    }
+    // What the vendor did: acted on the one whose answer was lost, on none of the others.
+    for (case, _) in &pending {
+        let held = held_at_heymilo(&app.sandbox, &vendor_key, &format!("{case}@example.com"));
+        assert_eq!(held.len(), usize::from(*case == "lost"), "{case}: {held:?}");
+    }
+
+    // Without retake HeyMilo answers a repeated ingest with the interview it has: safe to
+    // resend, so a 503 is retried — and still one interview at most at the vendor.
+    fault(json!({"kind": "status", "status": 503})).await;
+    let before = ingests();
+    let res = invite("safe@example.com", false).await.unwrap();
+    assert_eq!(res.status(), 202);
+    assert_eq!(ingests() - before, MAX_ATTEMPTS);
+    app.clear_faults().await;
+    front.lose_answers(true);
+    let before = ingests();
+    let res = invite("safe-lost@example.com", false).await.unwrap();
+    front.lose_answers(false);
+    assert_eq!(res.status(), 202);
+    let safe_lost = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sent = ingests() - before;
+    assert!((1..=MAX_ATTEMPTS).contains(&sent), "{sent}");
+    assert_eq!(
+        held_at_heymilo(&app.sandbox, &vendor_key, "safe-lost@example.com").len(),
+        1,
+        "resent {sent} times, held once"
+    );
+
+    // A batch in a 503 storm: one bulk request, every candidate pending with the problem.
+    fault(json!({"kind": "status", "status": 503})).await;
+    let before = ingests();
+    let candidates: Vec<Value> = (0..5)
+        .map(|i| json!({"email": format!("b{i}@example.com")}))
+        .collect();
+    let res = app
+        .admin(Method::POST, "/v1/interviews/batch")
+        .json(&json!({"template_id": template, "candidates": candidates, "retake": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let batch: Value = res.json().await.unwrap();
+    assert_eq!(ingests() - before, 1, "one bulk request, not resent");
+    for item in batch["data"].as_array().unwrap() {
+        assert_eq!(item["interview"]["status"], "pending", "{item}");
+        assert_eq!(item["error"]["code"], "provider_unavailable", "{item}");
+        assert_eq!(item["error"]["provider"]["name"], "heymilo", "{item}");
+        pending.push((
+            "batch",
+            item["interview"]["id"].as_str().unwrap().to_string(),
+        ));
+    }
+    app.clear_faults().await;
+    let sent_before_settling = ingests();
+
+    // The fault is gone. The poller (interval 1 s here) settles the lost one by reading it.
+    let lost_id = pending
+        .iter()
+        .find(|(c, _)| *c == "lost")
+        .unwrap()
+        .1
+        .clone();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let i = get_interview(&app, &lost_id).await;
+        if i["status"] == "invited" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the poller never settled it: {i}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // And a client's explicit sync of every one of them reads, never re-invites.
+    for (case, id) in &pending {
+        let res = app
+            .admin(Method::POST, &format!("/v1/interviews/{id}/sync"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{case}");
+        let i: Value = res.json().await.unwrap();
+        let want = if *case == "lost" {
+            "invited"
+        } else {
+            "pending"
+        };
+        assert_eq!(i["status"], want, "{case}: {i}");
+    }
+    let res = app
+        .admin(Method::POST, &format!("/v1/interviews/{safe_lost}/sync"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "invited");
+    // Give the poller a few more ticks, then count.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        ingests(),
+        sent_before_settling,
+        "settling sent no invitation"
+    );
+    let lost = get_interview(&app, &lost_id).await;
+    assert_eq!(
+        [lost["provider_refs"]["interview_id"]
+            .as_str()
+            .unwrap()
+            .to_string()]
+        .to_vec(),
+        held_at_heymilo(&app.sandbox, &vendor_key, "lost@example.com"),
+        "the pending row is now the vendor's one interview"
+    );
+    for (case, _) in pending.iter().filter(|(c, _)| *c != "batch") {
+        let email = format!("{case}@example.com");
+        assert!(held_at_heymilo(&app.sandbox, &vendor_key, &email).len() <= 1);
+    }
+    for i in 0..5 {
+        assert!(
+            held_at_heymilo(&app.sandbox, &vendor_key, &format!("b{i}@example.com")).is_empty()
+        );
+    }
+    // Every row is still there: nothing lost, nothing doubled.
+    let list: Value = app
+        .admin(Method::GET, "/v1/interviews?limit=200")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["data"].as_array().unwrap().len(),
+        pending.len() + 2,
+        "{list}"
+    );
+}
+
+/// [`an_invite_with_an_unknown_outcome_is_sent_once_and_settled_without_a_resend`] with a
+/// poller that reads pending interviews every second.
+mod unknown_invite_outcome {
+    use crate::harness::{Backend, TestApp};
+    use serde_json::json;
+
+    async fn app(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, &[("poller.interval_secs", json!(1))]).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::an_invite_with_an_unknown_outcome_is_sent_once_and_settled_without_a_resend(
+            app(Backend::Postgres).await,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::an_invite_with_an_unknown_outcome_is_sent_once_and_settled_without_a_resend(
+            app(Backend::Sqlite).await,
+        )
+        .await;
+    }
+}
+
+/// The binary under test (as `crash::start`), with short vendor timeouts and a poller that
+/// reads a pending interview 3 s after it was written.
+fn start_polling(db: &str, master: &str, port: u16) -> crate::crash::Child {
+    crate::crash::Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_interview-gateway"))
+            .arg("serve")
+            .env("GATEWAY_SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("GATEWAY_DATABASE__URL", db)
+            .env("GATEWAY_SECURITY__MASTER_KEY", master)
+            .env("GATEWAY_SECURITY__ALLOW_PRIVATE_BASE_URLS", "true")
+            .env("GATEWAY_VENDORS__ATTEMPT_TIMEOUT_SECS", "4")
+            .env("GATEWAY_VENDORS__TOTAL_BUDGET_SECS", "6")
+            .env("GATEWAY_POLLER__INTERVAL_SECS", "3")
+            .env("GATEWAY_POLLER__TICK_SECS", "1")
+            .env("GATEWAY_LOG__LEVEL", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// The worst case of a crash: the vendor has acted on the whole batch, and the gateway dies
+/// before its answer arrives, so no vendor id was recorded. With `retake`, every ingest
+/// HeyMilo receives makes a new interview: after a restart on the same database, all 50
+/// interviews are there (`pending`), the poller settles each one to `invited` by *reading*
+/// the vendor, each row ends up with the one interview the vendor made for it, and the
+/// vendor received the batch once and holds every candidate exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_killed_after_the_vendor_acted_settles_by_reading_not_resending() {
+    let db = gateway_store::testing::postgres().await.unwrap();
+    let master = interview_gateway::crypto::MasterKey::generate_base64();
+    let sandbox = gateway_sandbox::spawn("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let front = VendorFront::start(sandbox.addr).await;
+    let admin = admin_key(&db, &master).await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut gateway = start_polling(&db.url, &master, port);
+    ready(&client, &base).await;
+    let (vendor_key, template) = heymilo_behind(&client, &base, &admin, &sandbox, &front).await;
+    let ingests = || front.requests("POST", "/heymilo/api/ingest/");
+
+    front.lose_answers(true);
+    let emails: Vec<String> = (0..50).map(|i| format!("lost{i}@example.com")).collect();
+    let batch = {
+        let (client, base, admin, template) = (
+            client.clone(),
+            base.clone(),
+            admin.clone(),
+            template.clone(),
+        );
+        let candidates: Vec<Value> = emails.iter().map(|e| json!({"email": e})).collect();
+        tokio::spawn(async move {
+            client
+                .post(format!("{base}/v1/interviews/batch"))
+                .bearer_auth(&admin)
+                .json(&json!({"template_id": template, "candidates": candidates, "retake": true}))
+                .send()
+                .await
+        })
+    };
+    // The vendor has acted once its log shows the bulk ingest answered; the gateway is now
+    // waiting for an answer the front swallows. Kill it there.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sandbox
+        .shared
+        .log
+        .list(Some("heymilo"))
+        .iter()
+        .any(|r| r.path.starts_with("/api/ingest/x/bulk/") && r.status == 200)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the batch never reached the vendor"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    unsafe_kill(&mut gateway);
+    assert!(batch.await.unwrap().is_err(), "the client lost its answer");
+    front.lose_answers(false);
+    for e in &emails {
+        assert_eq!(held_at_heymilo(&sandbox, &vendor_key, e).len(), 1, "{e}");
+    }
+
+    let mut gateway = start_polling(&db.url, &master, port);
+    ready(&client, &base).await;
+    let list = || async {
+        let v: Value = client
+            .get(format!("{base}/v1/interviews?limit=200"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["data"].as_array().unwrap().clone()
+    };
+    let rows = list().await;
+    assert_eq!(
+        rows.len(),
+        50,
+        "every interview of the batch survived the crash"
+    );
+    assert!(
+        rows.iter().all(|r| r["status"] == "pending"),
+        "no answer was recorded, so each is visibly pending"
+    );
+    // The restarted gateway's poller settles them all, by reading.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let rows = loop {
+        let rows = list().await;
+        if rows.iter().all(|r| r["status"] == "invited") {
+            break rows;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the poller did not settle them: {:?}",
+            rows.iter().map(|r| &r["status"]).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    // A few more poller ticks, then the vendor's view.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(ingests(), 1, "the batch was sent once, never again");
+    for r in &rows {
+        let email = r["candidate"]["email"].as_str().unwrap();
+        let held = held_at_heymilo(&sandbox, &vendor_key, email);
+        assert_eq!(
+            held.len(),
+            1,
+            "{email} is held once at the vendor: {held:?}"
+        );
+        assert_eq!(
+            r["provider_refs"]["interview_id"].as_str(),
+            Some(held[0].as_str()),
+            "{email}: the row is the vendor's interview"
         );
     }
     unsafe_kill(&mut gateway);
