@@ -46,22 +46,22 @@ pub struct Demo {
 
 /// The simulators keep their accounts in memory, so connections stored by an earlier run
 /// would point at accounts that no longer exist: every run starts from an empty database.
-fn reset_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+/// Each run gets a database file of its own name, because a run in the same process (tests)
+/// may still have the previous file's SQLite shared memory mapped while it winds down.
+fn reset_dir(dir: &std::path::Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for name in [
-        "gateway.db",
-        "gateway.db-wal",
-        "gateway.db-shm",
-        "master.key",
-    ] {
-        let path = dir.join(name);
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("gateway") || name == "master.key" {
+            let path = entry.path();
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
         }
     }
-    Ok(())
+    Ok(dir.join(format!("gateway-{}.db", uuid::Uuid::now_v7().simple())))
 }
 
 async fn bind(addr: SocketAddr, what: &str, flag: &str) -> anyhow::Result<tokio::net::TcpListener> {
@@ -74,7 +74,7 @@ async fn bind(addr: SocketAddr, what: &str, flag: &str) -> anyhow::Result<tokio:
 
 /// Start the simulators and the gateway, and set up one connection and template per vendor.
 pub async fn start(mut config: Config, options: DemoOptions) -> anyhow::Result<Demo> {
-    reset_dir(&options.dir)?;
+    let db = reset_dir(&options.dir)?;
     let sandbox_listener = bind(
         options.sandbox_bind,
         "the vendor simulators",
@@ -85,7 +85,6 @@ pub async fn start(mut config: Config, options: DemoOptions) -> anyhow::Result<D
     let sandbox_url = format!("http://{}", sandbox_listener.local_addr()?);
     let gateway_url = format!("http://{}", gateway_listener.local_addr()?);
 
-    let db = options.dir.join("gateway.db");
     config.database.url = Secret::new(format!("sqlite://{}", db.display()));
     config.database.run_migrations = true;
     config.security.master_key = None;
