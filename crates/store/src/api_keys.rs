@@ -192,7 +192,7 @@ for_each_backend! {
             .bind(ws.as_uuid())
             .bind(id.as_uuid())
             .bind(at)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
             self.get_api_key(ws, id).await
         }

@@ -98,7 +98,7 @@ for_each_backend! {
             .bind(&e.target_id)
             .bind(&e.request_id)
             .bind(Json(&e.details))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
             Ok(())
         }

@@ -138,7 +138,7 @@ for_each_backend! {
             .bind(c.status.as_str())
             .bind(c.created_at)
             .bind(c.updated_at)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
             Ok(())
         }
@@ -210,7 +210,7 @@ for_each_backend! {
                 .push(" AND id = ")
                 .push_bind(id.as_uuid())
                 .push(" AND deleted_at IS NULL");
-            let done = qb.build().execute(&self.pool).await?;
+            let done = qb.build().execute(self.writer()).await?;
             if done.rows_affected() == 0 {
                 return Ok(None);
             }
@@ -225,7 +225,7 @@ for_each_backend! {
             .bind(ws.as_uuid())
             .bind(id.as_uuid())
             .bind(at)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
             Ok(done.rows_affected() == 1)
         }

@@ -30,7 +30,7 @@ for_each_backend! {
             .bind(name)
             .bind(candidate)
             .bind(gateway_core::time::now())
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
             let (ciphertext,): (Vec<u8>,) =
                 sqlx::query_as("SELECT ciphertext FROM gateway_secrets WHERE name = $1")
@@ -50,7 +50,7 @@ for_each_backend! {
             sqlx::query("UPDATE gateway_secrets SET ciphertext = $2 WHERE name = $1")
                 .bind(name)
                 .bind(ciphertext)
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await?;
             Ok(())
         }

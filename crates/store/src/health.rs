@@ -34,12 +34,13 @@ for_each_backend! {
         }
 
         async fn migrate(&self) -> StoreResult<()> {
-            migrator().run(&self.pool).await?;
+            migrator().run(self.writer()).await?;
             Ok(())
         }
 
         async fn pending_migrations(&self) -> StoreResult<Vec<i64>> {
-            let mut conn = self.pool.acquire().await?;
+            // Creates the migrations table when missing: a write.
+            let mut conn = self.writer().acquire().await?;
             conn.ensure_migrations_table().await?;
             let applied = conn.list_applied_migrations().await?;
             Ok(migrator()

@@ -86,7 +86,7 @@ for_each_backend! {
                 .bind(t.locked_until)
                 .bind(t.now)
                 .bind(t.expires_at)
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await?;
                 if inserted.rows_affected() == 1 {
                     return Ok(IdempotencyBegin::Started);
@@ -108,7 +108,7 @@ for_each_backend! {
                     .bind(ws.as_uuid())
                     .bind(key)
                     .bind(t.now)
-                    .execute(&self.pool)
+                    .execute(self.writer())
                     .await?;
                     continue;
                 }
@@ -133,7 +133,7 @@ for_each_backend! {
                     .bind(key)
                     .bind(t.locked_until)
                     .bind(t.now)
-                    .execute(&self.pool)
+                    .execute(self.writer())
                     .await?;
                     if taken.rows_affected() == 1 {
                         return Ok(IdempotencyBegin::Started);
@@ -159,7 +159,7 @@ for_each_backend! {
             .bind(key)
             .bind(i32::from(status))
             .bind(body)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
             Ok(())
         }
@@ -171,7 +171,7 @@ for_each_backend! {
             )
             .bind(ws.as_uuid())
             .bind(key)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
             Ok(())
         }
@@ -179,7 +179,7 @@ for_each_backend! {
         async fn purge_expired_idempotency(&self, now: DateTime<Utc>) -> StoreResult<u64> {
             let done = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
                 .bind(now)
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await?;
             Ok(done.rows_affected())
         }

@@ -106,7 +106,7 @@ for_each_backend! {
             .bind(dedupe_key)
             .bind(Json(payload))
             .bind(at)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
             Ok((done.rows_affected() == 1).then_some(id))
         }
@@ -137,7 +137,7 @@ for_each_backend! {
                 .bind(status.as_str())
                 .bind(detail)
                 .bind(at)
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await?;
             Ok(())
         }

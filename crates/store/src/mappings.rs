@@ -101,7 +101,7 @@ for_each_backend! {
             .bind(&m.resource_type)
             .bind(m.resource_id)
             .bind(gateway_core::time::now())
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
             Ok(())
         }
@@ -122,7 +122,7 @@ for_each_backend! {
                 .bind(connection.as_uuid())
                 .bind(kind)
                 .bind(vendor_id)
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await?;
             Ok(())
         }

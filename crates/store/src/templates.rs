@@ -119,7 +119,7 @@ for_each_backend! {
                 .bind(Json(&t.remote_data))
                 .bind(t.created_at)
                 .bind(t.updated_at)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.writer())
                 .await?;
             let row = row.ok_or_else(|| {
                 StoreError::Conflict("the connection does not exist in this workspace".into())

@@ -237,7 +237,7 @@ for_each_backend! {
             .bind(secret)
             .bind(e.created_at)
             .bind(e.updated_at)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
             Ok(())
         }
@@ -296,7 +296,7 @@ for_each_backend! {
             .bind(id.as_uuid())
             .bind(secret)
             .bind(at)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
             Ok(self.get_endpoint(ws, id).await?.map(|s| s.endpoint))
         }

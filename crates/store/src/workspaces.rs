@@ -40,7 +40,7 @@ for_each_backend! {
                 .bind(w.id.as_uuid())
                 .bind(&w.name)
                 .bind(w.created_at)
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await?;
             Ok(())
         }
