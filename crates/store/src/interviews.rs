@@ -56,7 +56,11 @@ pub struct NewEvent {
 /// What a compare-and-set state write did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Saved {
-    Saved(Box<Interview>),
+    /// Written; the row is now at `version`. Nothing is read back: the caller that knew the
+    /// row at its expected version knows the row now (one round trip fewer per write).
+    Saved {
+        version: i64,
+    },
     /// Someone else changed the interview since it was read: read again and recompute.
     Stale,
     Missing,
@@ -103,7 +107,8 @@ pub trait InterviewStore: Send + Sync {
     /// Write what the vendor reported, map each of `provider_refs` to this interview, store
     /// `events` and queue their deliveries to every subscribed endpoint — all in one
     /// transaction, and only if the interview is still at `expected_version` (when given).
-    /// A vendor id already mapped to another interview is a `Conflict`.
+    /// A vendor id already mapped to another interview is a `Conflict`. The row written is
+    /// the one read at `expected_version` with `state` applied; it is not read back.
     async fn save_vendor_state(
         &self,
         ws: WorkspaceId,
@@ -434,9 +439,9 @@ for_each_backend! {
             if let Some(v) = expected_version {
                 qb.push(" AND version = ").push_bind(v);
             }
-            qb.push(" RETURNING connection_id");
-            let row: Option<(Uuid,)> = qb.build_query_as().fetch_optional(&mut *tx).await?;
-            let Some((connection_id,)) = row else {
+            qb.push(" RETURNING connection_id, version");
+            let row: Option<(Uuid, i64)> = qb.build_query_as().fetch_optional(&mut *tx).await?;
+            let Some((connection_id, version)) = row else {
                 drop(tx);
                 let exists: Option<(i64,)> = sqlx::query_as("SELECT version FROM interviews WHERE workspace_id = $1 AND id = $2")
                     .bind(ws.as_uuid())
@@ -446,11 +451,13 @@ for_each_backend! {
                 return Ok(if exists.is_some() { Saved::Stale } else { Saved::Missing });
             };
             for (kind, vendor_id) in &s.provider_refs {
-                sqlx::query(
+                // A new mapping answers with its row; only an existing one needs reading.
+                let inserted: Option<(Uuid,)> = sqlx::query_as(
                     "INSERT INTO provider_mappings (connection_id, kind, vendor_id, workspace_id,
                          resource_type, resource_id, created_at)
                      VALUES ($1, $2, $3, $4, 'interview', $5, $6)
-                     ON CONFLICT (connection_id, kind, vendor_id) DO NOTHING",
+                     ON CONFLICT (connection_id, kind, vendor_id) DO NOTHING
+                     RETURNING resource_id",
                 )
                 .bind(connection_id)
                 .bind(kind)
@@ -458,17 +465,23 @@ for_each_backend! {
                 .bind(ws.as_uuid())
                 .bind(id.as_uuid())
                 .bind(s.synced_at)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-                let (owner,): (Uuid,) = sqlx::query_as(
-                    "SELECT resource_id FROM provider_mappings
-                     WHERE connection_id = $1 AND kind = $2 AND vendor_id = $3",
-                )
-                .bind(connection_id)
-                .bind(kind)
-                .bind(vendor_id)
-                .fetch_one(&mut *tx)
-                .await?;
+                let owner = match inserted {
+                    Some((owner,)) => owner,
+                    None => {
+                        let (owner,): (Uuid,) = sqlx::query_as(
+                            "SELECT resource_id FROM provider_mappings
+                             WHERE connection_id = $1 AND kind = $2 AND vendor_id = $3",
+                        )
+                        .bind(connection_id)
+                        .bind(kind)
+                        .bind(vendor_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        owner
+                    }
+                };
                 if owner != id.as_uuid() {
                     return Err(StoreError::Conflict(format!(
                         "vendor {kind} `{vendor_id}` already belongs to {}",
@@ -478,10 +491,7 @@ for_each_backend! {
             }
             Backend::insert_events(&mut tx, ws, id, events).await?;
             tx.commit().await?;
-            match self.get_interview(ws, id).await? {
-                Some(i) => Ok(Saved::Saved(Box::new(i))),
-                None => Ok(Saved::Missing),
-            }
+            Ok(Saved::Saved { version })
         }
 
         async fn lease_due_polls(
@@ -529,7 +539,7 @@ for_each_backend! {
                 .bind(ws.as_uuid())
                 .bind(id.as_uuid())
                 .bind(next_poll_at)
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await?;
             Ok(())
         }
@@ -540,7 +550,7 @@ for_each_backend! {
             )
             .bind(ws.as_uuid())
             .bind(id.as_uuid())
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
             Ok(done.rows_affected() == 1)
         }

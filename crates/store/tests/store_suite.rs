@@ -173,7 +173,7 @@ async fn save(
     state: &VendorState,
 ) -> StoreResult<Option<Interview>> {
     Ok(match s.save_vendor_state(ws, id, state, None, &[]).await? {
-        Saved::Saved(i) => Some(*i),
+        Saved::Saved { .. } => s.get_interview(ws, id).await?,
         Saved::Stale | Saved::Missing => None,
     })
 }
@@ -1084,7 +1084,13 @@ async fn state_writes_are_compare_and_set_with_events(s: S) {
         )
         .await
         .unwrap();
-    assert!(matches!(saved, Saved::Saved(ref i) if i.status == InterviewStatus::Invited));
+    assert_eq!(saved, Saved::Saved { version: v0 + 1 });
+    let (now_stored, v1) = s
+        .get_interview_versioned(ws, ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((now_stored.status, v1), (InterviewStatus::Invited, v0 + 1));
     // A second writer that read the same version loses, and writes nothing.
     let late = s
         .save_vendor_state(

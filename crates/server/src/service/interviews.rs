@@ -115,7 +115,8 @@ async fn record_from(
             .save_vendor_state(ws, id, &next_state, Some(version), &evts)
             .await?
         {
-            Saved::Saved(i) => return Ok(Some(*i)),
+            // Written at the version read, so the row is `next`: no read back.
+            Saved::Saved { .. } => return Ok(Some(next)),
             Saved::Stale => continue,
             Saved::Missing => return Ok(None),
         }

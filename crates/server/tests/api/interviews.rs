@@ -56,6 +56,12 @@ async fn invite_read_complete_and_sync(app: TestApp) {
         .find(|r| r.path.starts_with("/api/ingest"))
         .unwrap();
     assert_eq!(raw.body["metadata"]["gateway_interview_id"], id.as_str());
+    // The answer is built from what was written, not read back: it must be what a read sees.
+    let read = |app: &TestApp, key: &str| {
+        let req = app.request(Method::GET, &format!("/v1/interviews/{id}"), Some(key));
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    assert_eq!(read(&app, &key).await, created);
 
     app.sandbox_control(
         &format!("/heymilo/interviews/{vendor_id}/advance"),
