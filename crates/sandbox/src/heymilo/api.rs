@@ -159,12 +159,18 @@ async fn interview(
     Extension(ApiKey(key)): Extension<ApiKey>,
     Path(id): Path<String>,
 ) -> Response {
-    let st = s.lock(|i| &i.heymilo);
-    let Some(account) = st.accounts.get(&key) else {
-        return error(StatusCode::UNAUTHORIZED, "Invalid API key");
+    let rendered = {
+        let st = s.lock(|i| &i.heymilo);
+        let Some(account) = st.accounts.get(&key) else {
+            return error(StatusCode::UNAUTHORIZED, "Invalid API key");
+        };
+        account
+            .interview(&id)
+            .map(|i| render(&s, i, &account.postings))
     };
-    match account.interviews.iter().find(|i| i.interview_id == id) {
-        Some(i) => Json(render(&s, i, &account.postings)).into_response(),
+    // Serialized after the lock is released.
+    match rendered {
+        Some(v) => Json(v).into_response(),
         None => not_found("Interview not found"),
     }
 }
@@ -179,23 +185,21 @@ async fn interviews_by_posting(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let st = s.lock(|i| &i.heymilo);
-    let Some(account) = st.accounts.get(&key) else {
-        return error(StatusCode::UNAUTHORIZED, "Invalid API key");
+    let (total, candidates) = {
+        let st = s.lock(|i| &i.heymilo);
+        let Some(account) = st.accounts.get(&key) else {
+            return error(StatusCode::UNAUTHORIZED, "Invalid API key");
+        };
+        if !account.postings.iter().any(|p| p.posting_id == posting_id) {
+            return not_found("Posting not found");
+        }
+        let of_posting = account.interviews_of(&posting_id);
+        let candidates: Vec<Value> = page_of(&of_posting, page, limit)
+            .iter()
+            .map(|i| render(&s, i, &account.postings))
+            .collect();
+        (of_posting.len(), candidates)
     };
-    if !account.postings.iter().any(|p| p.posting_id == posting_id) {
-        return not_found("Posting not found");
-    }
-    let of_posting: Vec<&Interview> = account
-        .interviews
-        .iter()
-        .filter(|i| i.posting_id == posting_id)
-        .collect();
-    let total = of_posting.len();
-    let candidates: Vec<Value> = page_of(&of_posting, page, limit)
-        .iter()
-        .map(|i| render(&s, i, &account.postings))
-        .collect();
     Json(json!({
         "candidates": candidates,
         "total": total,
@@ -218,9 +222,8 @@ fn do_export(s: &Shared, key: &str, posting_id: Option<&str>) -> Response {
         return not_found("Posting not found");
     }
     let rows: Vec<Value> = account
-        .interviews
-        .iter()
-        .filter(|i| i.posting_id == posting_id)
+        .interviews_of(posting_id)
+        .into_iter()
         .map(|i| render(s, i, &account.postings))
         .collect();
     let job_id = uuid::Uuid::now_v7().to_string();
@@ -443,14 +446,9 @@ fn ingest(
     let posting_id = posting.posting_id.clone();
     let mut details = Vec::new();
     for c in candidates {
-        let existing =
-            (!c.retake)
-                .then(|| {
-                    account.interviews.iter().rev().find(|i| {
-                        i.posting_id == posting_id && i.email.eq_ignore_ascii_case(&c.email)
-                    })
-                })
-                .flatten();
+        let existing = (!c.retake)
+            .then(|| account.latest_interview(&posting_id, &c.email))
+            .flatten();
         let interview_id = match existing {
             Some(i) => i.interview_id.clone(),
             None => {
@@ -470,7 +468,7 @@ fn ingest(
                     score: None,
                 };
                 let id = i.interview_id.clone();
-                account.interviews.push(i);
+                account.add_interview(i);
                 id
             }
         };

@@ -71,7 +71,7 @@ async fn create_posting(
 async fn raw_interview(State(s): State<Shared>, Path(id): Path<String>) -> Response {
     let st = s.lock(|i| &i.heymilo);
     for account in st.accounts.values() {
-        if let Some(i) = account.interviews.iter().find(|i| i.interview_id == id) {
+        if let Some(i) = account.interview(&id) {
             return Json(json!({
                 "interview_id": i.interview_id,
                 "posting_id": i.posting_id,
@@ -123,11 +123,11 @@ async fn advance(
         let Some(account) = st
             .accounts
             .values_mut()
-            .find(|a| a.interviews.iter().any(|i| i.interview_id == id))
+            .find(|a| a.interview(&id).is_some())
         else {
             return (StatusCode::NOT_FOUND, "no such interview").into_response();
         };
-        let Some(interview) = account.interviews.iter_mut().find(|i| i.interview_id == id) else {
+        let Some(interview) = account.interview_mut(&id) else {
             return (StatusCode::NOT_FOUND, "no such interview").into_response();
         };
         let now = unix_now();

@@ -19,8 +19,16 @@ pub struct Account {
     pub rate_limit_per_minute: usize,
     pub recent: VecDeque<Instant>,
     pub postings: Vec<Posting>,
-    pub interviews: Vec<Interview>,
     pub webhooks: Vec<Webhook>,
+    /// In creation order; found through the indexes below, so that a simulator holding the
+    /// tens of thousands of interviews a benchmark makes answers in constant time, as the
+    /// vendor would, instead of scanning them all under its lock.
+    interviews: Vec<Interview>,
+    by_id: HashMap<String, usize>,
+    /// (posting, lowercased email) → the newest interview: the one an ingest without
+    /// `retake` hands back.
+    latest: HashMap<(String, String), usize>,
+    by_posting: HashMap<String, Vec<usize>>,
 }
 
 impl Account {
@@ -30,9 +38,52 @@ impl Account {
             rate_limit_per_minute,
             recent: VecDeque::new(),
             postings: Vec::new(),
-            interviews: Vec::new(),
             webhooks: Vec::new(),
+            interviews: Vec::new(),
+            by_id: HashMap::new(),
+            latest: HashMap::new(),
+            by_posting: HashMap::new(),
         }
+    }
+
+    pub fn add_interview(&mut self, i: Interview) {
+        let at = self.interviews.len();
+        self.by_id.insert(i.interview_id.clone(), at);
+        self.latest
+            .insert((i.posting_id.clone(), i.email.to_lowercase()), at);
+        self.by_posting
+            .entry(i.posting_id.clone())
+            .or_default()
+            .push(at);
+        self.interviews.push(i);
+    }
+
+    /// Every interview, in creation order.
+    pub fn interviews(&self) -> &[Interview] {
+        &self.interviews
+    }
+
+    pub fn interview(&self, id: &str) -> Option<&Interview> {
+        self.by_id.get(id).map(|&at| &self.interviews[at])
+    }
+
+    pub fn interview_mut(&mut self, id: &str) -> Option<&mut Interview> {
+        self.by_id.get(id).map(|&at| &mut self.interviews[at])
+    }
+
+    /// The candidate's newest interview on the posting (emails compare case-insensitively).
+    pub fn latest_interview(&self, posting_id: &str, email: &str) -> Option<&Interview> {
+        self.latest
+            .get(&(posting_id.to_string(), email.to_lowercase()))
+            .map(|&at| &self.interviews[at])
+    }
+
+    /// The posting's interviews, oldest first.
+    pub fn interviews_of(&self, posting_id: &str) -> Vec<&Interview> {
+        self.by_posting
+            .get(posting_id)
+            .map(|ats| ats.iter().map(|&at| &self.interviews[at]).collect())
+            .unwrap_or_default()
     }
 
     /// Count this request against the per-minute limit: `Err(seconds to wait)` when over.

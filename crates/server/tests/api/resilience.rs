@@ -778,7 +778,7 @@ fn held_at_heymilo(
         .accounts
         .get(api_key)
         .map(|a| {
-            a.interviews
+            a.interviews()
                 .iter()
                 .filter(|i| i.email.eq_ignore_ascii_case(email))
                 .map(|i| i.interview_id.clone())
