@@ -100,6 +100,11 @@ for_each_backend! {
             at: DateTime<Utc>,
         ) -> StoreResult<Candidate> {
             let email = normalize_email(&input.email);
+            // A new person, the usual invitation, costs one statement: the insert runs only
+            // when none of the lookups below would find a candidate to update.
+            if let Some(row) = Self::insert_if_new(tx, ws, input, &email, at).await? {
+                return Ok(row.into());
+            }
             let mut existing: Option<(Uuid,)> = None;
             if let Some(ext) = &input.external_id {
                 existing = sqlx::query_as(
@@ -181,6 +186,47 @@ for_each_backend! {
                 }
             };
             Ok(row.into())
+        }
+
+        /// Insert the candidate unless one exists that the upsert would update instead: the
+        /// same external id, or the same email (unclaimed only, when an external id is given).
+        async fn insert_if_new(
+            tx: &mut sqlx::Transaction<'static, Db>,
+            ws: WorkspaceId,
+            input: &CandidateInput,
+            email: &str,
+            at: DateTime<Utc>,
+        ) -> StoreResult<Option<CandidateRow>> {
+            let (only_unclaimed, no_external) = if input.external_id.is_some() {
+                (
+                    " AND external_id IS NULL",
+                    " AND NOT EXISTS (SELECT 1 FROM candidates WHERE workspace_id = $2 AND external_id = $8)",
+                )
+            } else {
+                ("", "")
+            };
+            let sql = format!(
+                "INSERT INTO candidates (id, workspace_id, email, name, first_name, last_name,
+                     phone, external_id, resume_url, metadata, created_at, updated_at)
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11
+                 WHERE NOT EXISTS (SELECT 1 FROM candidates WHERE workspace_id = $2 AND email = $3{only_unclaimed}){no_external}
+                 RETURNING {COLUMNS}"
+            );
+            let empty = serde_json::Value::Object(Default::default());
+            Ok(sqlx::query_as(&sql)
+                .bind(CandidateId::new().as_uuid())
+                .bind(ws.as_uuid())
+                .bind(email)
+                .bind(input.display_name())
+                .bind(&input.first_name)
+                .bind(&input.last_name)
+                .bind(&input.phone)
+                .bind(&input.external_id)
+                .bind(&input.resume_url)
+                .bind(Json(input.metadata.as_ref().unwrap_or(&empty)))
+                .bind(at)
+                .fetch_optional(&mut **tx)
+                .await?)
         }
     }
 
