@@ -23,14 +23,41 @@ pub enum IdParseError {
     Malformed { expected: &'static str },
 }
 
-fn encode(value: u128) -> String {
-    let mut out = [0u8; BODY_LEN];
+/// Room for the longest prefix (checked where each id type is declared), `_` and the body.
+const MAX_PREFIX_LEN: usize = 8;
+
+fn encode(value: u128, out: &mut [u8]) {
     // 26 × 5 = 130 bits: the first character carries only the top 3 bits.
-    for (i, slot) in out.iter_mut().enumerate() {
+    for (i, slot) in out.iter_mut().take(BODY_LEN).enumerate() {
         let shift = 5 * (BODY_LEN - 1 - i);
         *slot = ALPHABET[((value >> shift) & 0x1f) as usize];
     }
-    out.iter().map(|&b| b as char).collect()
+}
+
+/// An id's text, built on the stack: responses format hundreds of ids per page, and this
+/// spares each one the heap.
+pub struct Formatted {
+    buf: [u8; MAX_PREFIX_LEN + 1 + BODY_LEN],
+    len: usize,
+}
+
+impl Formatted {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+pub fn format_into(prefix: &str, uuid: Uuid) -> Formatted {
+    let mut buf = [0u8; MAX_PREFIX_LEN + 1 + BODY_LEN];
+    let p = prefix.len().min(MAX_PREFIX_LEN);
+    buf[..p].copy_from_slice(&prefix.as_bytes()[..p]);
+    buf[p] = b'_';
+    encode(uuid.as_u128(), &mut buf[p + 1..]);
+    Formatted {
+        buf,
+        len: p + 1 + BODY_LEN,
+    }
 }
 
 fn decode_char(c: u8) -> Option<u128> {
@@ -68,11 +95,7 @@ pub fn parse_prefixed(expected: &'static str, s: &str) -> Result<Uuid, IdParseEr
 }
 
 pub fn format_prefixed(prefix: &str, uuid: Uuid) -> String {
-    let mut s = String::with_capacity(prefix.len() + 1 + BODY_LEN);
-    s.push_str(prefix);
-    s.push('_');
-    s.push_str(&encode(uuid.as_u128()));
-    s
+    format_into(prefix, uuid).as_str().to_string()
 }
 
 macro_rules! typed_id {
@@ -80,6 +103,8 @@ macro_rules! typed_id {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(Uuid);
+
+        const _: () = assert!($prefix.len() <= MAX_PREFIX_LEN, "id prefix too long");
 
         impl $name {
             pub const PREFIX: &'static str = $prefix;
@@ -101,7 +126,7 @@ macro_rules! typed_id {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&format_prefixed($prefix, self.0))
+                f.write_str(format_into($prefix, self.0).as_str())
             }
         }
 
@@ -120,7 +145,7 @@ macro_rules! typed_id {
 
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
+                serializer.serialize_str(format_into($prefix, self.0).as_str())
             }
         }
 
@@ -176,6 +201,23 @@ mod tests {
             assert_eq!(s.len(), 5 + BODY_LEN);
             assert_eq!(s.parse::<InterviewId>(), Ok(id));
         }
+    }
+
+    #[test]
+    fn the_wire_text_is_stable_and_serializes_as_displayed() {
+        // Stored and handed-out ids must keep their text: computed independently of `encode`.
+        let id = WebhookEndpointId::from_uuid(Uuid::from_u128(
+            0x0193_1f2e_3d4c_5b6a_7988_a7b6_c5d4_e3f2,
+        ));
+        assert_eq!(id.to_string(), "whep_01jcfjwfacbdn7k257pv2x9rzj");
+        assert_eq!(
+            serde_json::to_string(&id).ok().as_deref(),
+            Some("\"whep_01jcfjwfacbdn7k257pv2x9rzj\"")
+        );
+        assert_eq!(
+            format_prefixed("aud", id.as_uuid()),
+            "aud_01jcfjwfacbdn7k257pv2x9rzj"
+        );
     }
 
     #[test]
