@@ -13,6 +13,7 @@ WORKDIR /src
 COPY . .
 RUN set -eu; mkdir -p /skeleton; \
     cp Cargo.toml Cargo.lock /skeleton/; \
+    cp -r .cargo /skeleton/; \
     for manifest in $(find crates -name Cargo.toml); do \
       dir=$(dirname "$manifest"); \
       mkdir -p "/skeleton/$dir/src"; \
