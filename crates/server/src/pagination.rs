@@ -34,8 +34,31 @@ pub fn page_request(limit: Option<u32>, cursor: Option<&str>) -> ApiResult<PageR
     Ok(PageRequest { limit, after })
 }
 
+/// A page as a JSON response, serialized into a buffer sized for its items. (axum's `Json`
+/// starts at 128 bytes and writes token by token through `BytesMut`: a page of 50
+/// interviews, ~60 KB, regrew it nine times; that was ~10 % of a list request's CPU.)
+pub fn page_response<T: serde::Serialize>(page: &T, items: usize) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    const PER_ITEM: usize = 1536;
+    let mut buf = Vec::with_capacity(64 + items * PER_ITEM);
+    match serde_json::to_writer(&mut buf, page) {
+        Ok(()) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            buf,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page could not be serialized");
+            ApiError::internal().into_response()
+        }
+    }
+}
+
 /// Declare a `{data, next_cursor}` list type for a resource (concrete types keep the
-/// OpenAPI schema names readable for generated clients).
+/// OpenAPI schema names readable for generated clients). It is its own response.
 macro_rules! list_of {
     ($name:ident, $item:ty) => {
         #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -43,6 +66,12 @@ macro_rules! list_of {
             pub data: Vec<$item>,
             /// Pass as `cursor` to get the next page; `null` on the last page.
             pub next_cursor: Option<String>,
+        }
+
+        impl axum::response::IntoResponse for $name {
+            fn into_response(self) -> axum::response::Response {
+                $crate::pagination::page_response(&self, self.data.len())
+            }
         }
 
         impl From<gateway_store::Page<$item>> for $name {

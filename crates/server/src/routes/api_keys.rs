@@ -196,11 +196,11 @@ pub async fn list_api_keys(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<ApiKeyListParams>,
-) -> ApiResult<Json<ApiKeyList>> {
+) -> ApiResult<ApiKeyList> {
     principal.require(Scope::KeysWrite)?;
     let page = page_request(q.limit, q.cursor.as_deref())?;
     let ws = target_workspace(&state, &principal, q.workspace_id).await?;
-    Ok(Json(state.store.list_api_keys(ws, page).await?.into()))
+    Ok(state.store.list_api_keys(ws, page).await?.into())
 }
 
 /// Get one API key.

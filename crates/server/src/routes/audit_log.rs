@@ -1,5 +1,4 @@
 use axum::extract::State;
-use axum::Json;
 use gateway_core::{Scope, WorkspaceId};
 use gateway_store::{AuditEntry, AuditFilter};
 use serde::Deserialize;
@@ -42,7 +41,7 @@ pub async fn list_audit_log(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<AuditParams>,
-) -> ApiResult<Json<AuditLog>> {
+) -> ApiResult<AuditLog> {
     principal.require(Scope::Admin)?;
     let page = page_request(q.limit, q.cursor.as_deref())?;
     let ws = q.workspace_id.unwrap_or(principal.workspace_id);
@@ -54,7 +53,5 @@ pub async fn list_audit_log(
             .ok_or_else(|| ApiError::not_found(ws))?;
     }
     let filter = AuditFilter { action: q.action };
-    Ok(Json(
-        state.store.list_audit(ws, &filter, page).await?.into(),
-    ))
+    Ok(state.store.list_audit(ws, &filter, page).await?.into())
 }

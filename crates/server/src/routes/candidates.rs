@@ -79,20 +79,18 @@ pub async fn list_candidates(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<CandidateListParams>,
-) -> ApiResult<Json<CandidateList>> {
+) -> ApiResult<CandidateList> {
     principal.require(Scope::CandidatesRead)?;
     let page = page_request(q.limit, q.cursor.as_deref())?;
     let filter = CandidateFilter {
         email: q.email,
         external_id: q.external_id,
     };
-    Ok(Json(
-        state
-            .store
-            .list_candidates(principal.workspace_id, &filter, page)
-            .await?
-            .into(),
-    ))
+    Ok(state
+        .store
+        .list_candidates(principal.workspace_id, &filter, page)
+        .await?
+        .into())
 }
 
 /// Get a candidate.
@@ -122,7 +120,7 @@ pub async fn candidate_interviews(
     principal: Principal,
     ApiPath(id): ApiPath<CandidateId>,
     ApiQuery(q): ApiQuery<PageParams>,
-) -> ApiResult<Json<InterviewList>> {
+) -> ApiResult<InterviewList> {
     principal.require(Scope::InterviewsRead)?;
     let ws = principal.workspace_id;
     let page = page_request(q.limit, q.cursor.as_deref())?;
@@ -137,5 +135,5 @@ pub async fn candidate_interviews(
     };
     let page: gateway_store::Page<Interview> =
         state.store.list_interviews(ws, &filter, page).await?;
-    Ok(Json(page.into()))
+    Ok(page.into())
 }

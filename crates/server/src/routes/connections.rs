@@ -105,6 +105,12 @@ pub struct ConnectionList {
     pub next_cursor: Option<String>,
 }
 
+impl axum::response::IntoResponse for ConnectionList {
+    fn into_response(self) -> axum::response::Response {
+        crate::pagination::page_response(&self, self.data.len())
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -210,7 +216,7 @@ pub async fn list_connections(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<ConnectionListParams>,
-) -> ApiResult<Json<ConnectionList>> {
+) -> ApiResult<ConnectionList> {
     principal.require(Scope::ConnectionsRead)?;
     let page = state
         .store
@@ -219,10 +225,10 @@ pub async fn list_connections(
             page_request(q.limit, q.cursor.as_deref())?,
         )
         .await?;
-    Ok(Json(ConnectionList {
+    Ok(ConnectionList {
         next_cursor: page.next_after.map(encode_cursor),
         data: page.items.into_iter().map(|c| out(&state, c)).collect(),
-    }))
+    })
 }
 
 /// Get a connection.

@@ -52,20 +52,18 @@ pub async fn list_events(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<EventParams>,
-) -> ApiResult<Json<EventList>> {
+) -> ApiResult<EventList> {
     principal.require(Scope::WebhooksRead)?;
     let page = page_request(q.limit, q.cursor.as_deref())?;
     let filter = EventFilter {
         event_type: q.event_type,
         interview_id: q.interview_id,
     };
-    Ok(Json(
-        state
-            .store
-            .list_events(principal.workspace_id, &filter, page)
-            .await?
-            .into(),
-    ))
+    Ok(state
+        .store
+        .list_events(principal.workspace_id, &filter, page)
+        .await?
+        .into())
 }
 
 /// Get an event.

@@ -268,7 +268,7 @@ pub async fn list_interviews(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<InterviewListParams>,
-) -> ApiResult<Json<InterviewList>> {
+) -> ApiResult<InterviewList> {
     principal.require(Scope::InterviewsRead)?;
     let page = page_request(q.limit, q.cursor.as_deref())?;
     let filter = InterviewFilter {
@@ -277,13 +277,11 @@ pub async fn list_interviews(
         status: q.status,
         updated_after: q.updated_after,
     };
-    Ok(Json(
-        state
-            .store
-            .list_interviews(principal.workspace_id, &filter, page)
-            .await?
-            .into(),
-    ))
+    Ok(state
+        .store
+        .list_interviews(principal.workspace_id, &filter, page)
+        .await?
+        .into())
 }
 
 /// Get an interview as stored (no vendor call; see `sync`).

@@ -312,19 +312,17 @@ pub async fn list_templates(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<TemplateListParams>,
-) -> ApiResult<Json<TemplateList>> {
+) -> ApiResult<TemplateList> {
     principal.require(Scope::TemplatesRead)?;
     let page = page_request(q.limit, q.cursor.as_deref())?;
     let filter = TemplateFilter {
         connection_id: q.connection_id,
     };
-    Ok(Json(
-        state
-            .store
-            .list_templates(principal.workspace_id, filter, page)
-            .await?
-            .into(),
-    ))
+    Ok(state
+        .store
+        .list_templates(principal.workspace_id, filter, page)
+        .await?
+        .into())
 }
 
 /// Get a template.

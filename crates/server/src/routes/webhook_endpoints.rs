@@ -153,16 +153,14 @@ pub async fn list_endpoints(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<PageParams>,
-) -> ApiResult<Json<EndpointList>> {
+) -> ApiResult<EndpointList> {
     principal.require(Scope::WebhooksRead)?;
     let page = page_request(q.limit, q.cursor.as_deref())?;
-    Ok(Json(
-        state
-            .store
-            .list_endpoints(principal.workspace_id, page)
-            .await?
-            .into(),
-    ))
+    Ok(state
+        .store
+        .list_endpoints(principal.workspace_id, page)
+        .await?
+        .into())
 }
 
 /// Get a webhook endpoint.
@@ -253,7 +251,7 @@ pub async fn list_deliveries(
     principal: Principal,
     ApiPath(id): ApiPath<WebhookEndpointId>,
     ApiQuery(q): ApiQuery<PageParams>,
-) -> ApiResult<Json<DeliveryList>> {
+) -> ApiResult<DeliveryList> {
     principal.require(Scope::WebhooksRead)?;
     let page = page_request(q.limit, q.cursor.as_deref())?;
     state
@@ -261,11 +259,9 @@ pub async fn list_deliveries(
         .get_endpoint(principal.workspace_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(id))?;
-    Ok(Json(
-        state
-            .store
-            .list_deliveries(principal.workspace_id, id, page)
-            .await?
-            .into(),
-    ))
+    Ok(state
+        .store
+        .list_deliveries(principal.workspace_id, id, page)
+        .await?
+        .into())
 }

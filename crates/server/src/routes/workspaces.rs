@@ -81,10 +81,10 @@ pub async fn list_workspaces(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<ListParams>,
-) -> ApiResult<Json<WorkspaceList>> {
+) -> ApiResult<WorkspaceList> {
     principal.require(Scope::Admin)?;
     let page = page_request(q.limit, q.cursor.as_deref())?;
-    Ok(Json(state.store.list_workspaces(page).await?.into()))
+    Ok(state.store.list_workspaces(page).await?.into())
 }
 
 /// Get one workspace. Admin keys only.
