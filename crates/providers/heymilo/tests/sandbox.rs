@@ -336,6 +336,28 @@ async fn completed_interviews_read_back_with_results_and_list_in_pages() {
         .await
         .unwrap();
     assert_eq!((p2.items.len(), p2.next), (50, None));
+    // A change after a page was read shows on the next read of that page.
+    let moved = out[8].as_ref().unwrap().refs["interview_id"].clone();
+    let status_in =
+        |page: &gateway_core::page::RemotePage<gateway_core::provider::RemoteInterview>| {
+            page.items
+                .iter()
+                .find(|i| i.refs.get("interview_id") == Some(&moved))
+                .and_then(|i| i.status)
+        };
+    assert_eq!(status_in(&p1), Some(InterviewStatus::Invited));
+    control(
+        &s.sandbox,
+        &format!("/heymilo/interviews/{moved}/advance"),
+        json!({"to": "in_progress"}),
+    )
+    .await;
+    let again = s
+        .heymilo
+        .list_interviews(&s.ctx, &s.template, None)
+        .await
+        .unwrap();
+    assert_eq!(status_in(&again), Some(InterviewStatus::InProgress));
     let missing = ProviderRef {
         id: "nope".into(),
         ..s.template.clone()

@@ -8,6 +8,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::error;
@@ -160,17 +161,15 @@ async fn interview(
     Path(id): Path<String>,
 ) -> Response {
     let rendered = {
-        let st = s.lock(|i| &i.heymilo);
-        let Some(account) = st.accounts.get(&key) else {
+        let mut st = s.lock(|i| &i.heymilo);
+        let Some(account) = st.accounts.get_mut(&key) else {
             return error(StatusCode::UNAUTHORIZED, "Invalid API key");
         };
-        account
-            .interview(&id)
-            .map(|i| render(&s, i, &account.postings))
+        account.rendered(&id, &|i, title| i.to_json(title, &s.public_base))
     };
-    // Serialized after the lock is released.
+    // Written out after the lock is released.
     match rendered {
-        Some(v) => Json(v).into_response(),
+        Some(v) => Json(v.as_ref()).into_response(),
         None => not_found("Interview not found"),
     }
 }
@@ -186,27 +185,33 @@ async fn interviews_by_posting(
         Err(r) => return r,
     };
     let (total, candidates) = {
-        let st = s.lock(|i| &i.heymilo);
-        let Some(account) = st.accounts.get(&key) else {
+        let mut st = s.lock(|i| &i.heymilo);
+        let Some(account) = st.accounts.get_mut(&key) else {
             return error(StatusCode::UNAUTHORIZED, "Invalid API key");
         };
         if !account.postings.iter().any(|p| p.posting_id == posting_id) {
             return not_found("Posting not found");
         }
-        let of_posting = account.interviews_of(&posting_id);
-        let candidates: Vec<Value> = page_of(&of_posting, page, limit)
-            .iter()
-            .map(|i| render(&s, i, &account.postings))
-            .collect();
-        (of_posting.len(), candidates)
+        account.rendered_page(&posting_id, page, limit, &|i, title| {
+            i.to_json(title, &s.public_base)
+        })
     };
-    Json(json!({
-        "candidates": candidates,
-        "total": total,
-        "page": page,
-        "limit": limit,
-        "total_pages": total.div_ceil(limit),
-    }))
+    // A struct, not `json!`: that would parse each cached rendering back into a Value.
+    #[derive(serde::Serialize)]
+    struct PageOut<'a> {
+        candidates: Vec<&'a RawValue>,
+        total: usize,
+        page: usize,
+        limit: usize,
+        total_pages: usize,
+    }
+    Json(PageOut {
+        candidates: candidates.iter().map(AsRef::as_ref).collect(),
+        total,
+        page,
+        limit,
+        total_pages: total.div_ceil(limit),
+    })
     .into_response()
 }
 

@@ -1,6 +1,8 @@
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::shared::{new_id, unix_now};
@@ -29,7 +31,14 @@ pub struct Account {
     /// `retake` hands back.
     latest: HashMap<(String, String), usize>,
     by_posting: HashMap<String, Vec<usize>>,
+    /// Each interview as the API renders it, kept until the interview changes: rendering
+    /// is the simulator's costliest work, and a benchmark reads the same interviews
+    /// thousands of times a second (postings, the rest of the input, never change).
+    rendered: HashMap<usize, Arc<RawValue>>,
 }
+
+/// How an interview is shown, given its posting's title.
+pub type Render<'a> = &'a dyn Fn(&Interview, &str) -> Value;
 
 impl Account {
     pub fn new(rate_limit_per_minute: usize) -> Self {
@@ -43,6 +52,7 @@ impl Account {
             by_id: HashMap::new(),
             latest: HashMap::new(),
             by_posting: HashMap::new(),
+            rendered: HashMap::new(),
         }
     }
 
@@ -67,8 +77,55 @@ impl Account {
         self.by_id.get(id).map(|&at| &self.interviews[at])
     }
 
+    /// The interview, to change it: its cached rendering is dropped.
     pub fn interview_mut(&mut self, id: &str) -> Option<&mut Interview> {
-        self.by_id.get(id).map(|&at| &mut self.interviews[at])
+        let at = *self.by_id.get(id)?;
+        self.rendered.remove(&at);
+        Some(&mut self.interviews[at])
+    }
+
+    /// The interview rendered by `render` (from the cache when it has not changed).
+    pub fn rendered(&mut self, id: &str, render: Render) -> Option<Arc<RawValue>> {
+        let at = *self.by_id.get(id)?;
+        Some(self.rendered_at(at, render))
+    }
+
+    /// One page of the posting's interviews, rendered, and how many it has in all.
+    pub fn rendered_page(
+        &mut self,
+        posting_id: &str,
+        page: usize,
+        limit: usize,
+        render: Render,
+    ) -> (usize, Vec<Arc<RawValue>>) {
+        let ats = self.by_posting.get(posting_id).cloned().unwrap_or_default();
+        let start = (page - 1).saturating_mul(limit).min(ats.len());
+        let end = start.saturating_add(limit).min(ats.len());
+        let items = ats[start..end]
+            .iter()
+            .map(|&at| self.rendered_at(at, render))
+            .collect();
+        (ats.len(), items)
+    }
+
+    fn rendered_at(&mut self, at: usize, render: Render) -> Arc<RawValue> {
+        if let Some(r) = self.rendered.get(&at) {
+            return r.clone();
+        }
+        let interview = &self.interviews[at];
+        let title = self
+            .postings
+            .iter()
+            .find(|p| p.posting_id == interview.posting_id)
+            .map(|p| p.title.as_str())
+            .unwrap_or_default();
+        let value = render(interview, title);
+        // A Value always serializes; the fallback only keeps this total.
+        let raw: Arc<RawValue> = serde_json::value::to_raw_value(&value)
+            .map(Arc::from)
+            .unwrap_or_else(|_| Arc::from(RawValue::NULL.to_owned()));
+        self.rendered.insert(at, raw.clone());
+        raw
     }
 
     /// The candidate's newest interview on the posting (emails compare case-insensitively).
