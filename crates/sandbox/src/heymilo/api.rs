@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::error;
-use super::model::{Interview, Stage, Webhook, EVENT_TYPES};
+use super::model::{page_of, Interview, Stage, Webhook, EVENT_TYPES};
 use crate::shared::{new_id, unix_now, Shared};
 
 #[derive(Clone)]
@@ -104,12 +104,6 @@ fn paging(q: &HashMap<String, String>) -> Result<(usize, usize), Response> {
     Ok((read("page", 1, 1_000_000)?, read("limit", 10, 100)?))
 }
 
-fn page_of<T>(items: &[T], page: usize, limit: usize) -> &[T] {
-    let start = (page - 1).saturating_mul(limit).min(items.len());
-    let end = start.saturating_add(limit).min(items.len());
-    &items[start..end]
-}
-
 fn json_body(bytes: &Bytes) -> Result<Value, Response> {
     serde_json::from_slice(bytes).map_err(|e| unprocessable(format!("body: invalid JSON ({e})")))
 }
@@ -146,15 +140,6 @@ async fn postings(
     .into_response()
 }
 
-fn render(s: &Shared, interview: &Interview, postings: &[super::model::Posting]) -> Value {
-    let title = postings
-        .iter()
-        .find(|p| p.posting_id == interview.posting_id)
-        .map(|p| p.title.as_str())
-        .unwrap_or_default();
-    interview.to_json(title, &s.public_base)
-}
-
 async fn interview(
     State(s): State<Shared>,
     Extension(ApiKey(key)): Extension<ApiKey>,
@@ -165,7 +150,7 @@ async fn interview(
         let Some(account) = st.accounts.get_mut(&key) else {
             return error(StatusCode::UNAUTHORIZED, "Invalid API key");
         };
-        account.rendered(&id, &|i, title| i.to_json(title, &s.public_base))
+        account.rendered(&id, &s.public_base)
     };
     // Written out after the lock is released.
     match rendered {
@@ -192,9 +177,7 @@ async fn interviews_by_posting(
         if !account.postings.iter().any(|p| p.posting_id == posting_id) {
             return not_found("Posting not found");
         }
-        account.rendered_page(&posting_id, page, limit, &|i, title| {
-            i.to_json(title, &s.public_base)
-        })
+        account.rendered_page(&posting_id, page, limit, &s.public_base)
     };
     // A struct, not `json!`: that would parse each cached rendering back into a Value.
     #[derive(serde::Serialize)]
@@ -229,7 +212,7 @@ fn do_export(s: &Shared, key: &str, posting_id: Option<&str>) -> Response {
     let rows: Vec<Value> = account
         .interviews_of(posting_id)
         .into_iter()
-        .map(|i| render(s, i, &account.postings))
+        .map(|i| account.render(i, &s.public_base))
         .collect();
     let job_id = uuid::Uuid::now_v7().to_string();
     st.exports.insert(job_id.clone(), Value::Array(rows));

@@ -37,8 +37,12 @@ pub struct Account {
     rendered: HashMap<usize, Arc<RawValue>>,
 }
 
-/// How an interview is shown, given its posting's title.
-pub type Render<'a> = &'a dyn Fn(&Interview, &str) -> Value;
+/// Page `page` (1-based) of `limit` items, as HeyMilo pages its lists.
+pub fn page_of<T>(items: &[T], page: usize, limit: usize) -> &[T] {
+    let start = (page - 1).saturating_mul(limit).min(items.len());
+    let end = start.saturating_add(limit).min(items.len());
+    &items[start..end]
+}
 
 impl Account {
     pub fn new(rate_limit_per_minute: usize) -> Self {
@@ -84,42 +88,50 @@ impl Account {
         Some(&mut self.interviews[at])
     }
 
-    /// The interview rendered by `render` (from the cache when it has not changed).
-    pub fn rendered(&mut self, id: &str, render: Render) -> Option<Arc<RawValue>> {
+    /// The interview as the API shows it (from the cache when it has not changed).
+    pub fn rendered(&mut self, id: &str, public_base: &str) -> Option<Arc<RawValue>> {
         let at = *self.by_id.get(id)?;
-        Some(self.rendered_at(at, render))
+        Some(self.rendered_at(at, public_base))
     }
 
-    /// One page of the posting's interviews, rendered, and how many it has in all.
+    /// One page of the posting's interviews as the API shows them, and how many it has.
     pub fn rendered_page(
         &mut self,
         posting_id: &str,
         page: usize,
         limit: usize,
-        render: Render,
+        public_base: &str,
     ) -> (usize, Vec<Arc<RawValue>>) {
-        let ats = self.by_posting.get(posting_id).cloned().unwrap_or_default();
-        let start = (page - 1).saturating_mul(limit).min(ats.len());
-        let end = start.saturating_add(limit).min(ats.len());
-        let items = ats[start..end]
-            .iter()
-            .map(|&at| self.rendered_at(at, render))
+        let all = self
+            .by_posting
+            .get(posting_id)
+            .map_or(&[][..], Vec::as_slice);
+        let total = all.len();
+        // Copied out (one page of indexes) so the cache can be filled while they are read.
+        let ats = page_of(all, page, limit).to_vec();
+        let items = ats
+            .into_iter()
+            .map(|at| self.rendered_at(at, public_base))
             .collect();
-        (ats.len(), items)
+        (total, items)
     }
 
-    fn rendered_at(&mut self, at: usize, render: Render) -> Arc<RawValue> {
-        if let Some(r) = self.rendered.get(&at) {
-            return r.clone();
-        }
-        let interview = &self.interviews[at];
+    /// The interview as the API shows it, rendered now.
+    pub fn render(&self, interview: &Interview, public_base: &str) -> Value {
         let title = self
             .postings
             .iter()
             .find(|p| p.posting_id == interview.posting_id)
             .map(|p| p.title.as_str())
             .unwrap_or_default();
-        let value = render(interview, title);
+        interview.to_json(title, public_base)
+    }
+
+    fn rendered_at(&mut self, at: usize, public_base: &str) -> Arc<RawValue> {
+        if let Some(r) = self.rendered.get(&at) {
+            return r.clone();
+        }
+        let value = self.render(&self.interviews[at], public_base);
         // A Value always serializes; the fallback only keeps this total.
         let raw: Arc<RawValue> = serde_json::value::to_raw_value(&value)
             .map(Arc::from)
