@@ -129,62 +129,41 @@ for_each_backend! {
                     .fetch_optional(&mut **tx)
                     .await?;
             }
-            let name = input.display_name();
-            let metadata = input.metadata.as_ref().map(Json);
-            let row: CandidateRow = match existing {
-                Some((id,)) => {
-                    let sql = format!(
-                        "UPDATE candidates SET
-                             email = $3,
-                             name = COALESCE($4, name),
-                             first_name = COALESCE($5, first_name),
-                             last_name = COALESCE($6, last_name),
-                             phone = COALESCE($7, phone),
-                             external_id = COALESCE($8, external_id),
-                             resume_url = COALESCE($9, resume_url),
-                             metadata = COALESCE($10, metadata),
-                             updated_at = $11
-                         WHERE workspace_id = $1 AND id = $2
-                         RETURNING {COLUMNS}"
-                    );
-                    sqlx::query_as(&sql)
-                        .bind(ws.as_uuid())
-                        .bind(id)
-                        .bind(&email)
-                        .bind(&name)
-                        .bind(&input.first_name)
-                        .bind(&input.last_name)
-                        .bind(&input.phone)
-                        .bind(&input.external_id)
-                        .bind(&input.resume_url)
-                        .bind(metadata)
-                        .bind(at)
-                        .fetch_one(&mut **tx)
-                        .await?
-                }
-                None => {
-                    let sql = format!(
-                        "INSERT INTO candidates (id, workspace_id, email, name, first_name, last_name,
-                             phone, external_id, resume_url, metadata, created_at, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
-                         RETURNING {COLUMNS}"
-                    );
-                    sqlx::query_as(&sql)
-                        .bind(CandidateId::new().as_uuid())
-                        .bind(ws.as_uuid())
-                        .bind(&email)
-                        .bind(&name)
-                        .bind(&input.first_name)
-                        .bind(&input.last_name)
-                        .bind(&input.phone)
-                        .bind(&input.external_id)
-                        .bind(&input.resume_url)
-                        .bind(metadata.unwrap_or(Json(&serde_json::Value::Object(Default::default()))))
-                        .bind(at)
-                        .fetch_one(&mut **tx)
-                        .await?
-                }
+            // `insert_if_new` saw someone these lookups do not (candidates are never deleted,
+            // so only a change between the two statements): the caller retries from the start.
+            let Some((id,)) = existing else {
+                return Err(StoreError::Conflict(
+                    "the candidate changed while it was being saved; retry".into(),
+                ));
             };
+            let sql = format!(
+                "UPDATE candidates SET
+                     email = $3,
+                     name = COALESCE($4, name),
+                     first_name = COALESCE($5, first_name),
+                     last_name = COALESCE($6, last_name),
+                     phone = COALESCE($7, phone),
+                     external_id = COALESCE($8, external_id),
+                     resume_url = COALESCE($9, resume_url),
+                     metadata = COALESCE($10, metadata),
+                     updated_at = $11
+                 WHERE workspace_id = $1 AND id = $2
+                 RETURNING {COLUMNS}"
+            );
+            let row: CandidateRow = sqlx::query_as(&sql)
+                .bind(ws.as_uuid())
+                .bind(id)
+                .bind(&email)
+                .bind(input.display_name())
+                .bind(&input.first_name)
+                .bind(&input.last_name)
+                .bind(&input.phone)
+                .bind(&input.external_id)
+                .bind(&input.resume_url)
+                .bind(input.metadata.as_ref().map(Json))
+                .bind(at)
+                .fetch_one(&mut **tx)
+                .await?;
             Ok(row.into())
         }
 
