@@ -12,15 +12,15 @@ use tokio::sync::watch;
 
 use crate::auth::{middleware::require_api_key, Authenticator, KeyHasher};
 use crate::config::{Config, RateLimitBackend};
-use crate::crypto::KeyRing;
-use crate::error::ApiError;
-use crate::idempotency::idempotency;
+use crate::http::error::ApiError;
+use crate::http::idempotency::idempotency;
+use crate::http::request_context::{request_context, RequestLimits};
 use crate::rate_limit::{
     rate_limit, KeyQuota, Limiter, MemoryLimiter, RateLimitState, RedisLimiter,
 };
 use crate::registry::ProviderRegistry;
-use crate::request_context::{request_context, RequestLimits};
-use crate::server_secrets;
+use crate::secrets::crypto::KeyRing;
+use crate::secrets::server_secrets;
 use crate::state::{AppState, StateInner};
 
 pub struct Gateway {
@@ -104,7 +104,7 @@ impl Gateway {
             }),
         };
         if let Some(key) = gateway.state.config.auth.bootstrap_admin_key.clone() {
-            crate::bootstrap::ensure_bootstrap_key(&gateway.state, key.expose())
+            crate::ops::bootstrap::ensure_bootstrap_key(&gateway.state, key.expose())
                 .await
                 .map_err(|e| anyhow::anyhow!("auth.bootstrap_admin_key: {e:#}"))?;
         }
@@ -117,8 +117,8 @@ impl Gateway {
 
     /// The complete HTTP application.
     pub fn router(&self) -> Router {
-        let (api, openapi) = crate::routes::router().split_for_parts();
-        let openapi = crate::openapi::finish(openapi);
+        let (api, openapi) = crate::api::router().split_for_parts();
+        let openapi = crate::http::openapi::finish(openapi);
         let limits = RequestLimits {
             timeout: self.state.config.request_timeout(),
         };
@@ -127,7 +127,7 @@ impl Gateway {
         api.with_state(self.state.clone())
             .merge(docs)
             .fallback(|| async {
-                ApiError::new(crate::error::ErrorCode::NotFound, "no such route")
+                ApiError::new(crate::http::error::ErrorCode::NotFound, "no such route")
             })
             .layer(DefaultBodyLimit::max(
                 self.state.config.server.body_limit_bytes,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use gateway_core::{Scope, WorkspaceId};
-use interview_gateway::bootstrap::{create_key, WorkspaceChoice};
+use interview_gateway::ops::bootstrap::{create_key, WorkspaceChoice};
 use interview_gateway::{app, telemetry, Config, Gateway};
 
 #[derive(Parser)]
@@ -180,7 +180,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::RotateMasterKey(args) => {
             let report =
-                interview_gateway::rotation::rotate_master_key(&config, args.generate).await?;
+                interview_gateway::ops::rotation::rotate_master_key(&config, args.generate).await?;
             println!(
                 "re-sealed {} secrets: master key {} -> {}",
                 report.resealed, report.old_fingerprint, report.new_fingerprint
@@ -226,15 +226,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     config.server.bind.port()
                 )
             });
-            interview_gateway::health_probe::probe(&url).await
+            interview_gateway::ops::health_probe::probe(&url).await
         }
         Command::Demo(args) => {
-            let options = interview_gateway::demo::DemoOptions {
+            let options = interview_gateway::ops::demo::DemoOptions {
                 bind: args.bind,
                 sandbox_bind: args.sandbox_bind,
                 dir: args.dir,
             };
-            let demo = interview_gateway::demo::start(config, options).await?;
+            let demo = interview_gateway::ops::demo::start(config, options).await?;
             println!("{}", demo.instructions());
             demo.run(app::shutdown_signal()).await
         }

@@ -5,8 +5,8 @@ use gateway_store::Store;
 
 use crate::auth::Authenticator;
 use crate::config::Config;
-use crate::crypto::KeyRing;
 use crate::registry::ProviderRegistry;
+use crate::secrets::crypto::KeyRing;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]

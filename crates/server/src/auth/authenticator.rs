@@ -10,7 +10,7 @@ use gateway_store::{KeyCredential, Store};
 
 use super::key::{parse_lookup, KeyHasher};
 use super::principal::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 /// Bounds the cache: past this many entries it starts over rather than grow without end
 /// (a flood of distinct valid keys is the only way to get here).

@@ -3,7 +3,7 @@ use axum::http::request::Parts;
 use gateway_core::scope::any_grants;
 use gateway_core::{ApiKeyId, RateLimit, Scope, WorkspaceId};
 
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 /// The authenticated caller: a key, its workspace and what it may do.
 #[derive(Debug, Clone)]

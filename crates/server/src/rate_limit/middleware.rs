@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Decision, KeyQuota, Limiter};
 use crate::auth::Principal;
-use crate::error::{ApiError, ErrorCode};
+use crate::http::error::{ApiError, ErrorCode};
 
 #[derive(Clone)]
 pub struct RateLimitState {

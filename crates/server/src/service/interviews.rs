@@ -24,7 +24,7 @@ use gateway_store::{ConnectionUpdate, NewInterview, Saved, StoreError, VendorSta
 use serde_json::json;
 
 use super::{connections, events};
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// How one invitation ended.

@@ -5,7 +5,7 @@ use gateway_core::time::now;
 use gateway_core::{ConnectionId, Template, TemplateId, WorkspaceId};
 use gateway_store::Upserted;
 
-use crate::error::ApiResult;
+use crate::http::error::ApiResult;
 use crate::state::AppState;
 
 /// Insert or refresh the template for a vendor object (one per connection and vendor id).

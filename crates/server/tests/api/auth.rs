@@ -247,12 +247,12 @@ async fn postgres_cache_is_bounded_by_its_ttl() {
 /// their cache TTL (set to 10 minutes here).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_revocation_reaches_every_replica() {
-    use interview_gateway::crypto::KeyRing;
+    use interview_gateway::secrets::crypto::KeyRing;
     use interview_gateway::Gateway;
     let db = gateway_store::testing::postgres().await.unwrap();
     let mut config = crate::harness::test_config(&db.url, &[("auth.cache_ttl_secs", json!(600))]);
     config.security.master_key = Some(gateway_core::Secret::new(
-        interview_gateway::crypto::MasterKey::generate_base64(),
+        interview_gateway::secrets::crypto::MasterKey::generate_base64(),
     ));
     let mut bases = Vec::new();
     let mut stops = Vec::new();
@@ -269,9 +269,9 @@ async fn postgres_revocation_reaches_every_replica() {
         .await
         .unwrap();
         if i == 0 {
-            let made = interview_gateway::bootstrap::create_key(
+            let made = interview_gateway::ops::bootstrap::create_key(
                 gw.state(),
-                interview_gateway::bootstrap::WorkspaceChoice::Default { name: "w".into() },
+                interview_gateway::ops::bootstrap::WorkspaceChoice::Default { name: "w".into() },
                 "admin",
                 vec![gateway_core::Scope::Admin],
             )

@@ -41,13 +41,13 @@ pub(crate) fn start(db: &str, master: &str, port: u16) -> Child {
 pub(crate) async fn admin_key(db: &gateway_store::testing::TestDatabase, master: &str) -> String {
     let mut config = crate::harness::test_config(&db.url, &[]);
     config.security.master_key = Some(gateway_core::Secret::new(master.to_string()));
-    let ring = interview_gateway::crypto::KeyRing::load(&config.security).unwrap();
+    let ring = interview_gateway::secrets::crypto::KeyRing::load(&config.security).unwrap();
     let gw = interview_gateway::Gateway::with_store(config, db.store.clone(), ring)
         .await
         .unwrap();
-    interview_gateway::bootstrap::create_key(
+    interview_gateway::ops::bootstrap::create_key(
         gw.state(),
-        interview_gateway::bootstrap::WorkspaceChoice::Default { name: "w".into() },
+        interview_gateway::ops::bootstrap::WorkspaceChoice::Default { name: "w".into() },
         "a",
         vec![gateway_core::Scope::Admin],
     )
@@ -84,7 +84,7 @@ pub(crate) async fn ready(client: &reqwest::Client, base: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_delivery_loses_no_event() {
     let db = gateway_store::testing::postgres().await.unwrap();
-    let master = interview_gateway::crypto::MasterKey::generate_base64();
+    let master = interview_gateway::secrets::crypto::MasterKey::generate_base64();
     let sandbox = gateway_sandbox::spawn("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

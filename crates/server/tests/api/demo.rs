@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use figment::providers::Format;
-use interview_gateway::demo::{self, DemoOptions};
+use interview_gateway::ops::demo::{self, DemoOptions};
 use interview_gateway::{Config, Gateway};
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -3,9 +3,9 @@
 
 use figment::providers::Serialized;
 use gateway_core::Scope;
-use interview_gateway::bootstrap::{create_key, WorkspaceChoice};
 use interview_gateway::config::Config;
-use interview_gateway::crypto::MasterKey;
+use interview_gateway::ops::bootstrap::{create_key, WorkspaceChoice};
+use interview_gateway::secrets::crypto::MasterKey;
 use interview_gateway::Gateway;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -117,7 +117,7 @@ async fn generate_rotation_replaces_the_key_file() {
     let (connection, key) = with_connection(config(), &sandbox).await;
     let old = std::fs::read_to_string(&key_file).unwrap();
 
-    let report = interview_gateway::rotation::rotate_master_key(&config(), true)
+    let report = interview_gateway::ops::rotation::rotate_master_key(&config(), true)
         .await
         .unwrap();
     assert_eq!(
@@ -166,7 +166,7 @@ async fn zero_downtime_rotation_with_a_key_ring() {
     // Step 1: replicas run the new key, still able to open the old one.
     check_works(config(&new, &[&old]), &connection, &key).await;
     // Step 2: re-seal everything under the new key.
-    let report = interview_gateway::rotation::rotate_master_key(&config(&new, &[&old]), false)
+    let report = interview_gateway::ops::rotation::rotate_master_key(&config(&new, &[&old]), false)
         .await
         .unwrap();
     assert_eq!(report.resealed, 3);

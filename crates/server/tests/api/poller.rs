@@ -10,7 +10,7 @@ use crate::harness::TestApp;
 /// Two replicas polling one database read each due interview once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_never_poll_an_interview_twice() {
-    use interview_gateway::crypto::KeyRing;
+    use interview_gateway::secrets::crypto::KeyRing;
     use interview_gateway::Gateway;
     let app = TestApp::spawn(crate::harness::Backend::Postgres).await;
     let (_, template) = app.heymilo_template(&app.admin_key).await;

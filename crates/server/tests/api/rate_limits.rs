@@ -166,18 +166,18 @@ async fn redis_limits_one_key_within_a_process() {
 async fn three_replicas_share_one_limit_through_redis() {
     let db = gateway_store::testing::postgres().await.unwrap();
     let prefix = unique_prefix();
-    let master = interview_gateway::crypto::MasterKey::generate_base64();
+    let master = interview_gateway::secrets::crypto::MasterKey::generate_base64();
     // Make the admin key with the same database and master key the replicas use.
     let mut config = test_config(&db.url, &[]);
     config.security.master_key = Some(gateway_core::Secret::new(master.clone()));
     let key = {
-        let mk = interview_gateway::crypto::KeyRing::load(&config.security).unwrap();
+        let mk = interview_gateway::secrets::crypto::KeyRing::load(&config.security).unwrap();
         let gw = interview_gateway::Gateway::with_store(config, db.store.clone(), mk)
             .await
             .unwrap();
-        let made = interview_gateway::bootstrap::create_key(
+        let made = interview_gateway::ops::bootstrap::create_key(
             gw.state(),
-            interview_gateway::bootstrap::WorkspaceChoice::Default { name: "w".into() },
+            interview_gateway::ops::bootstrap::WorkspaceChoice::Default { name: "w".into() },
             "replicas",
             vec![gateway_core::Scope::Admin],
         )

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gateway_core::Scope;
-use interview_gateway::bootstrap::{create_key, WorkspaceChoice};
-use interview_gateway::crypto::KeyRing;
+use interview_gateway::ops::bootstrap::{create_key, WorkspaceChoice};
+use interview_gateway::secrets::crypto::KeyRing;
 use interview_gateway::Gateway;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -427,7 +427,7 @@ async fn a_database_outage_answers_503_and_heals_without_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_killed_mid_batch_loses_and_duplicates_nothing() {
     let db = gateway_store::testing::postgres().await.unwrap();
-    let master = interview_gateway::crypto::MasterKey::generate_base64();
+    let master = interview_gateway::secrets::crypto::MasterKey::generate_base64();
     let sandbox = gateway_sandbox::spawn("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
@@ -1234,7 +1234,7 @@ fn start_polling(db: &str, master: &str, port: u16) -> crate::crash::Child {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_killed_after_the_vendor_acted_settles_by_reading_not_resending() {
     let db = gateway_store::testing::postgres().await.unwrap();
-    let master = interview_gateway::crypto::MasterKey::generate_base64();
+    let master = interview_gateway::secrets::crypto::MasterKey::generate_base64();
     let sandbox = gateway_sandbox::spawn("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

@@ -42,7 +42,8 @@ fn verify(secret: &str, r: &crate::receiver::Received) {
         .parse()
         .unwrap();
     assert!((chrono::Utc::now().timestamp() - ts).abs() < 60);
-    let expected = interview_gateway::service::webhooks::sign(secret, id, ts, &r.raw).unwrap();
+    let expected =
+        interview_gateway::workers::outbound_webhooks::sign(secret, id, ts, &r.raw).unwrap();
     assert_eq!(r.headers["webhook-signature"].to_str().unwrap(), expected);
     assert!(id.starts_with("msg_"));
 }

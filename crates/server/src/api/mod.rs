@@ -1,0 +1,39 @@
+//! The HTTP API, one module per resource. Each handler carries its OpenAPI description
+//! (`#[utoipa::path]`), so the published spec is generated from the code that serves it.
+
+pub mod api_keys;
+pub mod audit_log;
+pub mod candidates;
+pub mod connections;
+pub mod events;
+pub mod health;
+pub mod inbound_webhooks;
+pub mod interviews;
+pub mod metrics;
+pub mod passthrough;
+pub mod providers;
+pub mod templates;
+pub mod webhook_endpoints;
+pub mod workspaces;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(health::router())
+        .merge(metrics::router())
+        .merge(workspaces::router())
+        .merge(api_keys::router())
+        .merge(audit_log::router())
+        .merge(providers::router())
+        .merge(connections::router())
+        .merge(passthrough::router())
+        .merge(templates::router())
+        .merge(candidates::router())
+        .merge(interviews::router())
+        .merge(events::router())
+        .merge(webhook_endpoints::router())
+        .merge(inbound_webhooks::router())
+}

@@ -1,0 +1,189 @@
+//! `Idempotency-Key` on POST requests (api-v1.md "Idempotency").
+//!
+//! The first request with a key runs and its response is stored; a later request with the
+//! same key and the same method, path and body gets that response again, marked
+//! `Idempotent-Replayed: true`; the same key with a different request is 422
+//! `idempotency_conflict`. Concurrent requests with one key do not both run: the store's
+//! insert-if-absent lets exactly one start, the others wait for its response (or get 409
+//! after `WAIT`). Keys are per workspace and kept `idempotency.retention_hours`.
+//!
+//! Not stored, so a retry runs afresh: 409 (a conflict of the moment), 429 and 503 (the
+//! request never ran). Responses carrying a one-time secret (`NoReplay`) are not stored
+//! either; replaying their key answers 409 naming what was created.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Duration as ChronoDuration;
+use gateway_core::time::now;
+use gateway_store::{IdempotencyBegin, IdempotencyTimes};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Principal;
+use crate::http::error::{ApiError, ErrorCode, PROBLEM_JSON};
+use crate::state::AppState;
+
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+pub const REPLAYED: &str = "idempotent-replayed";
+
+/// How long a duplicate waits for the first request's response.
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Set on a response whose body holds a one-time secret: it is never stored for replay.
+/// The string says what was created, for the 409 a replay gets.
+#[derive(Debug, Clone)]
+pub struct NoReplay(pub String);
+
+/// Stored in place of a `NoReplay` response's status.
+const NO_REPLAY_STATUS: u16 = 0;
+
+fn valid_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+}
+
+pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let Some(raw_key) = req.headers().get(IDEMPOTENCY_KEY) else {
+        return next.run(req).await;
+    };
+    let Some(principal) = req.extensions().get::<Principal>().cloned() else {
+        return next.run(req).await;
+    };
+    let key = match raw_key.to_str() {
+        Ok(k) if valid_key(k) => k.to_string(),
+        _ => {
+            return ApiError::field(
+                "Idempotency-Key",
+                "must be 1–255 printable ASCII characters",
+            )
+            .with_status(StatusCode::BAD_REQUEST)
+            .into_response()
+        }
+    };
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, state.config.server.body_limit_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            return ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "the request body exceeds the configured limit",
+            )
+            .into_response()
+        }
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(parts.method.as_str().as_bytes());
+    hasher.update(b" ");
+    hasher.update(parts.uri.path().as_bytes());
+    hasher.update(b"?");
+    hasher.update(parts.uri.query().unwrap_or_default().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(&bytes);
+    let hash = hasher.finalize().to_vec();
+    let ws = principal.workspace_id;
+    let cfg = &state.config.idempotency;
+
+    let started = tokio::time::Instant::now();
+    loop {
+        let t = now();
+        let times = IdempotencyTimes {
+            now: t,
+            locked_until: t + ChronoDuration::seconds(cfg.lock_secs as i64),
+            expires_at: t + ChronoDuration::hours(cfg.retention_hours as i64),
+        };
+        let begin = match state.store.begin_idempotent(ws, &key, &hash, times).await {
+            Ok(b) => b,
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+        match begin {
+            IdempotencyBegin::Started => {
+                let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+                return finish(&state, ws, &key, res).await;
+            }
+            IdempotencyBegin::Completed { status, body } => return replay(status, body),
+            IdempotencyBegin::Mismatch => {
+                return ApiError::new(
+                    ErrorCode::IdempotencyConflict,
+                    "this Idempotency-Key was already used with a different request (method, path or body)",
+                )
+                .into_response()
+            }
+            IdempotencyBegin::InProgress if started.elapsed() < WAIT => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            IdempotencyBegin::InProgress => {
+                return ApiError::conflict("a request with this Idempotency-Key is still in progress; retry shortly")
+                    .into_response()
+            }
+        }
+    }
+}
+
+async fn finish(
+    state: &AppState,
+    ws: gateway_core::WorkspaceId,
+    key: &str,
+    res: Response,
+) -> Response {
+    let status = res.status();
+    let no_replay = res.extensions().get::<NoReplay>().cloned();
+    let transient = matches!(status.as_u16(), 409 | 429 | 503);
+    if transient {
+        if let Err(e) = state.store.release_idempotent(ws, key).await {
+            tracing::warn!(error = %e, "could not release an idempotency key");
+        }
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(_) => return ApiError::internal().into_response(),
+    };
+    let stored = match &no_replay {
+        Some(NoReplay(what)) => {
+            state
+                .store
+                .complete_idempotent(ws, key, NO_REPLAY_STATUS, what.as_bytes())
+                .await
+        }
+        None => {
+            state
+                .store
+                .complete_idempotent(ws, key, status.as_u16(), &bytes)
+                .await
+        }
+    };
+    if let Err(e) = stored {
+        tracing::warn!(error = %e, "could not store an idempotent response");
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn replay(status: u16, body: Vec<u8>) -> Response {
+    if status == NO_REPLAY_STATUS {
+        let what = String::from_utf8_lossy(&body);
+        return ApiError::conflict(format!(
+            "this Idempotency-Key already created {what}; its secret was shown once and is not replayed"
+        ))
+        .into_response();
+    }
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut res = (status, body).into_response();
+    let content_type = if status.as_u16() >= 400 {
+        PROBLEM_JSON
+    } else {
+        "application/json"
+    };
+    let headers = res.headers_mut();
+    if status != StatusCode::NO_CONTENT {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    headers.insert(REPLAYED, HeaderValue::from_static("true"));
+    res
+}

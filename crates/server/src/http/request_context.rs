@@ -1,0 +1,125 @@
+//! The outermost middleware: gives each request an id (`X-Request-Id`, echoed when the
+//! client sent a sane one), bounds its time, logs one line for it, and makes sure even
+//! errors produced outside handlers (router 404/405, body limits) leave as problem+json.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::http::error::{ApiError, ErrorCode, PROBLEM_JSON};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static CURRENT: Arc<str>;
+}
+
+/// The id of the request being served on this task, if any.
+pub fn current_request_id() -> Option<String> {
+    CURRENT.try_with(|id| id.to_string()).ok()
+}
+
+/// A client's id is echoed only when it is short printable ASCII: it ends up in logs and
+/// headers, so nothing that could forge log lines or break headers is accepted.
+fn client_request_id(value: &HeaderValue) -> Option<Arc<str>> {
+    let s = value.to_str().ok()?;
+    let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic());
+    ok.then(|| Arc::from(s))
+}
+
+#[derive(Clone, Copy)]
+pub struct RequestLimits {
+    pub timeout: std::time::Duration,
+}
+
+pub async fn request_context(
+    State(limits): State<RequestLimits>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let id: Arc<str> = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(client_request_id)
+        .unwrap_or_else(|| Arc::from(format!("req_{}", uuid::Uuid::now_v7().simple())));
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert(REQUEST_ID, v);
+    }
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+
+    let mut res = CURRENT
+        .scope(id.clone(), async move {
+            let res = match tokio::time::timeout(limits.timeout, next.run(req)).await {
+                Ok(res) => res,
+                Err(_) => ApiError::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "the request did not finish within {} s",
+                        limits.timeout.as_secs()
+                    ),
+                )
+                .into_response(),
+            };
+            ensure_problem(res)
+        })
+        .await;
+
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    let elapsed = started.elapsed();
+    gateway_metrics::metrics()
+        .http_requests
+        .with([route.as_str(), method.as_str(), res.status().as_str()])
+        .observe(elapsed);
+    let status = res.status().as_u16();
+    let latency_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
+    if status >= 500 {
+        tracing::error!(request_id = %id, %method, %route, status, latency_ms, "request failed");
+    } else {
+        tracing::info!(request_id = %id, %method, %route, status, latency_ms, "request");
+    }
+    res
+}
+
+/// Turn a bare error response (empty or plain-text body) into problem+json, keeping its
+/// status and headers (e.g. `Allow` on a 405).
+fn ensure_problem(res: Response) -> Response {
+    let status = res.status();
+    if status.as_u16() < 400 {
+        return res;
+    }
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return res;
+    }
+    let (mut parts, _) = res.into_parts();
+    let code = ErrorCode::for_status(status);
+    let detail = match code {
+        ErrorCode::NotFound => "no such route".to_string(),
+        ErrorCode::MethodNotAllowed => "this route does not accept that method".to_string(),
+        _ => status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    let problem = ApiError::new(code, detail)
+        .with_status(status)
+        .into_response();
+    let (new_parts, body) = problem.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in new_parts.headers.iter() {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, body)
+}

@@ -1,0 +1,136 @@
+//! The background work of a gateway process. Each loop stops when the shutdown signal
+//! flips; the work itself is coordinated through the database, so any number of replicas
+//! can run them all.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub mod outbound_webhooks;
+pub mod poller;
+
+use crate::service::inbound_webhooks;
+use crate::state::AppState;
+
+/// Run `tick` every `every` until `stop` flips.
+fn every<F, Fut>(mut stop: watch::Receiver<bool>, period: Duration, mut tick: F) -> JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval.tick().await;
+        loop {
+            tokio::select! {
+                _ = interval.tick() => tick().await,
+                _ = stop.changed() => break,
+            }
+        }
+    })
+}
+
+pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let cfg = &state.config;
+    let mut handles = Vec::new();
+
+    // API key last-use times, in batches.
+    let s = state.clone();
+    handles.push(every(
+        stop.clone(),
+        Duration::from_secs(cfg.auth.usage_flush_secs),
+        move || {
+            let s = s.clone();
+            async move { s.auth.flush_usage().await }
+        },
+    ));
+
+    // Expired idempotency keys.
+    let s = state.clone();
+    handles.push(every(stop.clone(), Duration::from_secs(3600), move || {
+        let s = s.clone();
+        async move {
+            match s
+                .store
+                .purge_expired_idempotency(gateway_core::time::now())
+                .await
+            {
+                Ok(n) if n > 0 => tracing::debug!(purged = n, "expired idempotency keys removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys"),
+            }
+        }
+    }));
+
+    // Idle rate-limit state.
+    let s = state.clone();
+    handles.push(every(stop.clone(), Duration::from_secs(60), move || {
+        let s = s.clone();
+        async move { s.limiter.retain_recent() }
+    }));
+
+    // Outbound webhook deliveries.
+    let s = state.clone();
+    let http = outbound_webhooks::client(&cfg.webhooks);
+    handles.push(every(
+        stop.clone(),
+        Duration::from_millis(cfg.webhooks.tick_ms),
+        move || {
+            let (s, http) = (s.clone(), http.clone());
+            async move {
+                // Keep going while the queue has work, so a backlog drains at full speed.
+                while outbound_webhooks::deliver_due(&s, &http).await > 0 {}
+            }
+        },
+    ));
+
+    // Polling vendors.
+    if cfg.poller.enabled {
+        let s = state.clone();
+        handles.push(every(
+            stop.clone(),
+            Duration::from_secs(cfg.poller.tick_secs),
+            move || {
+                let s = s.clone();
+                async move {
+                    poller::poll_due(&s).await;
+                }
+            },
+        ));
+    }
+
+    // Inbound webhooks a crash left unprocessed.
+    let s = state.clone();
+    handles.push(every(stop.clone(), Duration::from_secs(30), move || {
+        let s = s.clone();
+        async move { inbound_webhooks::sweep(&s).await }
+    }));
+
+    // Key changes from other replicas.
+    let s = state.clone();
+    let mut changes_stop = stop;
+    handles.push(tokio::spawn(async move {
+        let mut rx = match s.store.subscribe_key_changes().await {
+            Ok(Some(rx)) => rx,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for key changes from other replicas; cached keys expire within auth.cache_ttl_secs");
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                change = rx.recv() => match change {
+                    Some(gateway_store::KeyChange::Key(id)) => s.auth.evict(id),
+                    Some(gateway_store::KeyChange::Resync) => s.auth.clear(),
+                    None => break,
+                },
+                _ = changes_stop.changed() => break,
+            }
+        }
+    }));
+    handles
+}
