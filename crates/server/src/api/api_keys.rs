@@ -1,5 +1,9 @@
 //! API keys. A key with `keys:write` manages its own workspace's keys and can hand out no
 //! scope it does not hold itself; `admin` keys act in any workspace.
+//!
+//! The same rule guards rotate and revoke: a key may act only on keys whose scopes its own
+//! cover (so `admin` keys only by `admin` keys). Otherwise a `keys:write` key could rotate a
+//! stronger key and take over its new secret.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -116,6 +120,47 @@ async fn workspace_of_key(
     }
 }
 
+/// 403 unless `principal` holds every scope of `target`: a key may manage only keys no
+/// stronger than itself. Checked before anything changes.
+fn may_manage(principal: &Principal, target: &ApiKey, verb: &str) -> ApiResult<()> {
+    let beyond: Vec<String> = target
+        .scopes
+        .iter()
+        .filter(|s| !principal.can(**s))
+        .map(|s| format!("`{s}`"))
+        .collect();
+    if beyond.is_empty() {
+        return Ok(());
+    }
+    let what = if target.scopes.contains(&Scope::Admin) {
+        "an admin key can be managed only by an admin key".to_string()
+    } else {
+        format!(
+            "a key may act only on keys whose scopes it holds; this key lacks {}",
+            beyond.join(", ")
+        )
+    };
+    Err(ApiError::forbidden(format!(
+        "you cannot {verb} API key {}: {what}",
+        target.id
+    )))
+}
+
+/// The key `id`, as far as the caller may know it, or 404.
+async fn load_key(
+    state: &AppState,
+    principal: &Principal,
+    id: ApiKeyId,
+) -> ApiResult<(WorkspaceId, ApiKey)> {
+    let ws = workspace_of_key(state, principal, id).await?;
+    let key = state
+        .store
+        .get_api_key(ws, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(id))?;
+    Ok((ws, key))
+}
+
 /// Create an API key. The response carries the secret once.
 #[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", request_body = ApiKeyIn,
     responses((status = 201, body = ApiKeyCreated)))]
@@ -223,16 +268,21 @@ pub async fn get_api_key(
 }
 
 /// Revoke an API key. It fails authentication from the next request on.
+///
+/// Needs `keys:write` and every scope the revoked key holds (`admin` keys only by `admin`
+/// keys); otherwise 403.
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys",
     params(("id" = ApiKeyId, Path, description = "API key id")),
-    responses((status = 200, body = ApiKey, description = "The revoked key")))]
+    responses((status = 200, body = ApiKey, description = "The revoked key"),
+        (status = 403, description = "The key lacks `keys:write` or a scope of the revoked key")))]
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<ApiKeyId>,
 ) -> ApiResult<Json<ApiKey>> {
     principal.require(Scope::KeysWrite)?;
-    let ws = workspace_of_key(&state, &principal, id).await?;
+    let (ws, target) = load_key(&state, &principal, id).await?;
+    may_manage(&principal, &target, "revoke")?;
     let key = state
         .store
         .revoke_api_key(ws, id, now())
@@ -254,9 +304,13 @@ pub async fn revoke_api_key(
 }
 
 /// Give a key a new secret. The old secret keeps working for `grace_seconds`.
+///
+/// Needs `keys:write` and every scope the rotated key holds (`admin` keys only by `admin`
+/// keys); otherwise 403, before anything changes.
 #[utoipa::path(post, path = "/v1/api-keys/{id}/rotate", tag = "api-keys", request_body = RotateIn,
     params(("id" = ApiKeyId, Path, description = "API key id")),
-    responses((status = 200, body = ApiKeyCreated)))]
+    responses((status = 200, body = ApiKeyCreated),
+        (status = 403, description = "The key lacks `keys:write` or a scope of the rotated key")))]
 pub async fn rotate_api_key(
     State(state): State<AppState>,
     principal: Principal,
@@ -270,7 +324,8 @@ pub async fn rotate_api_key(
             "must be at most 2592000 (30 days)",
         ));
     }
-    let ws = workspace_of_key(&state, &principal, id).await?;
+    let (ws, target) = load_key(&state, &principal, id).await?;
+    may_manage(&principal, &target, "rotate")?;
     let generated = GeneratedKey::generate();
     let hash = state.auth.hasher().hash(generated.full.expose());
     let old_until = now() + chrono::Duration::seconds(i64::from(body.grace_seconds));

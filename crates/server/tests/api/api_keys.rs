@@ -9,6 +9,7 @@ crate::on_both_backends!(
     key_bodies_are_validated,
     revocation_is_idempotent_and_rotation_refuses_revoked_keys,
     last_used_is_recorded_in_batches,
+    keys_manage_only_keys_no_stronger_than_themselves,
 );
 
 async fn create(app: &TestApp, key: &str, body: Value) -> reqwest::Response {
@@ -284,4 +285,153 @@ async fn last_used_is_recorded_in_batches(app: TestApp) {
         .await
         .unwrap();
     assert!(list["data"][0]["last_used_at"].is_string(), "{list}");
+}
+
+/// (id, secret) of a new key the admin makes in `ws` (`None`: the admin's own workspace).
+async fn made(app: &TestApp, ws: Option<&str>, scopes: &[&str]) -> (String, String) {
+    let mut body = json!({"name": "k", "scopes": scopes});
+    if let Some(ws) = ws {
+        body["workspace_id"] = json!(ws);
+    }
+    let res = app
+        .admin(Method::POST, "/v1/api-keys")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.unwrap();
+    (
+        v["id"].as_str().unwrap().into(),
+        v["key"].as_str().unwrap().into(),
+    )
+}
+
+async fn works(app: &TestApp, secret: &str) -> bool {
+    let res = app
+        .request(Method::GET, "/v1/api-keys", Some(secret))
+        .send()
+        .await
+        .unwrap();
+    res.status() == 200
+}
+
+async fn keys_manage_only_keys_no_stronger_than_themselves(app: TestApp) {
+    let (ws, _) = app.workspace_with_key("a", &["keys:write"]).await;
+    let (manager_id, manager) = made(&app, Some(&ws), &["keys:write"]).await;
+    let (strong_id, strong) = made(&app, Some(&ws), &["keys:write", "interviews:write"]).await;
+    let (peer_id, _) = made(&app, Some(&ws), &["keys:write"]).await;
+
+    let rotate = |id: String, by: String| {
+        let app = &app;
+        async move {
+            app.request(
+                Method::POST,
+                &format!("/v1/api-keys/{id}/rotate"),
+                Some(&by),
+            )
+            .json(&json!({"grace_seconds": 0}))
+            .send()
+            .await
+            .unwrap()
+        }
+    };
+    let revoke = |id: String, by: String| {
+        let app = &app;
+        async move {
+            app.request(Method::DELETE, &format!("/v1/api-keys/{id}"), Some(&by))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // A keys:write key cannot take over a stronger key: no new secret, no revocation.
+    let p = expect_problem(
+        rotate(strong_id.clone(), manager.clone()).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("`interviews:write`"), "{detail}");
+    assert!(!p.to_string().contains("igk_"), "no secret in the refusal");
+    let p = expect_problem(
+        revoke(strong_id.clone(), manager.clone()).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("`interviews:write`"));
+    assert!(
+        works(&app, &strong).await,
+        "the stronger key was neither rotated nor revoked"
+    );
+
+    // The admin key of the default workspace: only admins touch it.
+    let (_, default_manager) = made(&app, None, &["keys:write"]).await;
+    let admin_id = {
+        let list: Value = app
+            .admin(Method::GET, "/v1/api-keys?limit=200")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let prefix = app.admin_key.rsplit_once('_').unwrap().0.to_string();
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["prefix"] == prefix.as_str())
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let p = expect_problem(
+        rotate(admin_id.clone(), default_manager.clone()).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("admin key"), "{p}");
+    expect_problem(
+        revoke(admin_id.clone(), default_manager.clone()).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert!(
+        works(&app, &app.admin_key).await,
+        "the admin key still works"
+    );
+    let audit: Value = app
+        .admin(Method::GET, "/v1/audit-log?limit=200")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !audit.to_string().contains("api_key.rotated")
+            && !audit.to_string().contains("api_key.revoked"),
+        "refusals changed nothing: {audit}"
+    );
+
+    // Keys no stronger than the caller's: peers, itself; and a stronger key manages weaker ones.
+    assert_eq!(rotate(peer_id.clone(), manager.clone()).await.status(), 200);
+    assert_eq!(revoke(peer_id, manager.clone()).await.status(), 200);
+    let res = rotate(manager_id.clone(), manager.clone()).await;
+    assert_eq!(res.status(), 200);
+    let manager = res.json::<Value>().await.unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(revoke(manager_id, strong.clone()).await.status(), 200);
+    assert!(!works(&app, &manager).await);
+    // An admin manages any key.
+    assert_eq!(rotate(strong_id, app.admin_key.clone()).await.status(), 200);
 }
