@@ -60,9 +60,12 @@ pub struct ConnectionIn {
 pub struct ConnectionPatch {
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
-    /// Replaces all credentials.
+    /// Replaces all credentials. Required when `base_url` or `settings` move the connection
+    /// to another origin: stored credentials never follow it to a new host.
     #[schema(value_type = Option<Object>)]
     pub credentials: Option<serde_json::Map<String, serde_json::Value>>,
+    /// A new override, or `null` for the provider's default. Moving to another origin needs
+    /// `credentials` in the same request.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub base_url: Option<Option<String>>,
@@ -246,6 +249,12 @@ pub async fn get_connection(
 }
 
 /// Rename a connection, replace its credentials, settings or base URL.
+///
+/// Stored credentials only go to the host they were given for: a change of `base_url` (or of
+/// settings that choose the vendor host) that moves the connection to another origin
+/// (scheme, host, port) needs `credentials` in the same request, else 422 naming
+/// `credentials`. Such a move is recorded in the audit log (`connection.updated`, with the
+/// base URL before and after).
 #[utoipa::path(patch, path = "/v1/connections/{id}", tag = "connections", request_body = ConnectionPatch,
     params(("id" = ConnectionId, Path, description = "Connection id")),
     responses((status = 200, body = ConnectionOut)))]
@@ -290,14 +299,33 @@ pub async fn update_connection(
             Err(e) => checks.push(e),
         }
     }
+    let c = &stored.connection;
+    let new_base = match &update.base_url {
+        Some(b) => b.as_deref(),
+        None => c.base_url.as_deref(),
+    };
+    let new_settings = update.settings.as_ref().unwrap_or(&c.settings);
+    let origin_moved = match svc::check_origin_move(
+        provider.as_ref(),
+        (c.base_url.as_deref(), &c.settings),
+        (new_base, new_settings),
+        update.credentials_ciphertext.is_some() || body.credentials.is_some(),
+    ) {
+        Ok(moved) => moved,
+        Err(e) => {
+            checks.push(vec![e]);
+            false
+        }
+    };
     checks.finish()?;
+    let (base_url_before, base_url_after) = (c.base_url.clone(), new_base.map(str::to_string));
     let updated = state
         .store
         .update_connection(principal.workspace_id, id, &update, now())
         .await?
         .ok_or_else(|| ApiError::not_found(id))?;
     tracing::info!(connection_id = %id, credentials_replaced = body.credentials.is_some(), by = %principal.key_id, "connection updated");
-    crate::service::audit::record(crate::service::audit::Action { state: &state, workspace: principal.workspace_id, actor: Some(principal.key_id), action: "connection.updated", target_type: "connection", target_id: id.to_string(), details: serde_json::json!({"name_changed": body.name.is_some(), "credentials_replaced": body.credentials.is_some(), "base_url_changed": body.base_url.is_some(), "settings_changed": body.settings.is_some()}) }).await;
+    crate::service::audit::record(crate::service::audit::Action { state: &state, workspace: principal.workspace_id, actor: Some(principal.key_id), action: "connection.updated", target_type: "connection", target_id: id.to_string(), details: serde_json::json!({"name_changed": body.name.is_some(), "credentials_replaced": body.credentials.is_some(), "base_url_changed": body.base_url.is_some(), "settings_changed": body.settings.is_some(), "host_changed": origin_moved, "base_url_before": base_url_before, "base_url_after": base_url_after}) }).await;
     Ok(Json(out(&state, updated.connection)))
 }
 

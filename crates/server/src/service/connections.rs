@@ -92,6 +92,48 @@ pub async fn load(
         .ok_or_else(|| ApiError::not_found(id))
 }
 
+/// Where a connection's credentials go: the origin (scheme, host, port) of its base URL
+/// override, or of the provider's default for its settings (which may pick a vendor host).
+pub fn credential_origin(
+    provider: &dyn Provider,
+    base_url: Option<&str>,
+    settings: &serde_json::Value,
+) -> Result<url::Origin, String> {
+    let url = match base_url {
+        Some(u) => Url::parse(u).map_err(|e| e.to_string())?,
+        None => provider
+            .default_base_url(settings)
+            .map_err(|e| e.to_string())?,
+    };
+    Ok(url.origin())
+}
+
+/// The PATCH rule that keeps a stored credential at the host it was given for: moving a
+/// connection to another origin (by `base_url`, or by settings that choose the default host)
+/// needs its credentials in the same request. Returns whether the origin moves.
+pub fn check_origin_move(
+    provider: &dyn Provider,
+    before: (Option<&str>, &serde_json::Value),
+    after: (Option<&str>, &serde_json::Value),
+    credentials_given: bool,
+) -> Result<bool, FieldError> {
+    let old = credential_origin(provider, before.0, before.1);
+    let new = credential_origin(provider, after.0, after.1)
+        .map_err(|e| FieldError::new("settings", e))?;
+    let moves = !matches!(&old, Ok(o) if *o == new);
+    if moves && !credentials_given {
+        return Err(FieldError::new(
+            "credentials",
+            format!(
+                "required when the connection moves to another host ({}): stored credentials only go \
+                 to the host they were given for; send them again with the new base_url or settings",
+                new.ascii_serialization()
+            ),
+        ));
+    }
+    Ok(moves)
+}
+
 /// The unguessable token in a connection's inbound URL: a keyed hash of its id, so nothing
 /// needs storing and nothing can be enumerated.
 pub fn inbound_token(state: &AppState, id: ConnectionId) -> String {

@@ -9,6 +9,7 @@ crate::on_both_backends!(
     connection_bodies_are_validated,
     check_reports_and_records_credential_trouble,
     passthrough_is_confined_and_scoped,
+    credentials_never_follow_a_new_host,
 );
 
 async fn providers_describe_themselves(app: TestApp) {
@@ -102,7 +103,7 @@ async fn connections_crud_without_ever_returning_credentials(app: TestApp) {
     // Clearing the base URL returns to the vendor's real host; absent fields are kept.
     let res = app
         .request(Method::PATCH, &path, Some(&key))
-        .json(&json!({"base_url": null}))
+        .json(&json!({"base_url": null, "credentials": {"api_key": "for-the-real-host"}}))
         .send()
         .await
         .unwrap();
@@ -380,4 +381,124 @@ async fn simulator_mode_reaches_the_sandbox_for_every_connection() {
     assert_eq!(check["ok"], true, "{check}");
     assert_eq!(app.vendor_calls("heymilo", "GET", "/api/postings"), 1);
     app.stop().await;
+}
+
+/// A listener that records every byte sent to it and answers 401: the attacker's host.
+async fn recording_host() -> (String, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 8192];
+                if let Ok(n) = sock.read(&mut buf).await {
+                    log.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+                let _ = sock
+                    .write_all(b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    (url, seen)
+}
+
+async fn credentials_never_follow_a_new_host(app: TestApp) {
+    let (ws, key) = app.workspace_with_key("a", &["connections:write"]).await;
+    let hm = app.heymilo(&key, 0).await;
+    let path = format!("/v1/connections/{}", hm.connection_id);
+    let (attacker, seen) = recording_host().await;
+    let patch = |body: Value| {
+        let rb = app.request(Method::PATCH, &path, Some(&key)).json(&body);
+        async move { rb.send().await.unwrap() }
+    };
+
+    // Moving the connection without its credentials is refused, and nothing changes.
+    let p = expect_problem(
+        patch(json!({"base_url": attacker})).await,
+        422,
+        "invalid_request",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "credentials", "{p}");
+    let p = expect_problem(
+        patch(json!({"base_url": null})).await,
+        422,
+        "invalid_request",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "credentials", "{p}");
+    let got: Value = app
+        .request(Method::GET, &path, Some(&key))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        got["base_url"],
+        app.sandbox.vendor_url("heymilo").trim_end_matches('/')
+    );
+    let check: Value = app
+        .request(Method::POST, &format!("{path}/check"), Some(&key))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(check["ok"], true, "still talks to its own host: {check}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing reached the other host"
+    );
+
+    // The same origin needs no credentials (here: the same URL again, and a rename).
+    let res =
+        patch(json!({"base_url": app.sandbox.vendor_url("heymilo"), "name": "same host"})).await;
+    assert_eq!(res.status(), 200);
+
+    // With new credentials the move is allowed, audited, and only the new ones go there.
+    let res =
+        patch(json!({"base_url": attacker, "credentials": {"api_key": "given-for-the-new-host"}}))
+            .await;
+    assert_eq!(res.status(), 200);
+    let _ = app
+        .request(Method::POST, &format!("{path}/check"), Some(&key))
+        .send()
+        .await
+        .unwrap();
+    let sent = String::from_utf8_lossy(&seen.lock().unwrap()).to_string();
+    assert!(sent.contains("given-for-the-new-host"), "{sent}");
+    assert!(
+        !sent.contains(&hm.api_key),
+        "the old credential never went to the new host"
+    );
+    let audit: Value = app
+        .admin(
+            Method::GET,
+            &format!(
+                "/v1/audit-log?action=connection.updated&workspace_id={}",
+                ws
+            ),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let moved: Vec<&Value> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["details"]["host_changed"] == true)
+        .collect();
+    assert_eq!(moved.len(), 1, "{audit}");
+    assert_eq!(moved[0]["details"]["base_url_after"], attacker.as_str());
 }
