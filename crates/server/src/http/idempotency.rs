@@ -10,6 +10,18 @@
 //! Not stored, so a retry runs afresh: 409 (a conflict of the moment), 429 and 503 (the
 //! request never ran). Responses carrying a one-time secret (`NoReplay`) are not stored
 //! either; replaying their key answers 409 naming what was created.
+//!
+//! A stored answer belongs to the API key that made it: records are keyed by (workspace,
+//! API key id, Idempotency-Key), so another key reusing the same Idempotency-Key is simply
+//! a different request — it runs under its own scopes, and never sees the first key's
+//! answer. A key's scopes never change (rotation keeps them), so the key that gets a replay
+//! is always one that was allowed to make the request; a revoked key fails authentication
+//! before this layer.
+//!
+//! Stored bodies are sealed with the master key (bound to the record's key), so nothing a
+//! response carried — such as a connection's inbound webhook token — sits readable in the
+//! database. After a master-key rotation, keep the previous key configured for
+//! `idempotency.retention_hours`: a replay whose record no key can open answers 409.
 
 use std::time::Duration;
 
@@ -87,6 +99,8 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     hasher.update(&bytes);
     let hash = hasher.finalize().to_vec();
     let ws = principal.workspace_id;
+    // One namespace per API key: another key's stored answer is never found, let alone replayed.
+    let key = format!("{}/{key}", principal.key_id);
     let cfg = &state.config.idempotency;
 
     let started = tokio::time::Instant::now();
@@ -106,7 +120,19 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
                 let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
                 return finish(&state, ws, &key, res).await;
             }
-            IdempotencyBegin::Completed { status, body } => return replay(status, body),
+            IdempotencyBegin::Completed { status, body } => {
+                return match state.master_key.open(&body, &seal_context(ws, &key)) {
+                    Ok(body) => replay(status, body),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a stored idempotent response cannot be opened");
+                        ApiError::conflict(
+                            "this Idempotency-Key was used, but its stored response can no longer be read \
+                             (the master key changed); check the outcome and retry with a new key",
+                        )
+                        .into_response()
+                    }
+                };
+            }
             IdempotencyBegin::Mismatch => {
                 return ApiError::new(
                     ErrorCode::IdempotencyConflict,
@@ -145,24 +171,24 @@ async fn finish(
         Ok(b) => b,
         Err(_) => return ApiError::internal().into_response(),
     };
-    let stored = match &no_replay {
-        Some(NoReplay(what)) => {
-            state
-                .store
-                .complete_idempotent(ws, key, NO_REPLAY_STATUS, what.as_bytes())
-                .await
-        }
-        None => {
-            state
-                .store
-                .complete_idempotent(ws, key, status.as_u16(), &bytes)
-                .await
-        }
+    let (code, plain): (u16, &[u8]) = match &no_replay {
+        Some(NoReplay(what)) => (NO_REPLAY_STATUS, what.as_bytes()),
+        None => (status.as_u16(), &bytes[..]),
     };
+    let sealed = state.master_key.seal(plain, &seal_context(ws, key));
+    let stored = state
+        .store
+        .complete_idempotent(ws, key, code, &sealed)
+        .await;
     if let Err(e) = stored {
         tracing::warn!(error = %e, "could not store an idempotent response");
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Binds a sealed body to its record, so one record's body cannot be moved to another.
+fn seal_context(ws: gateway_core::WorkspaceId, key: &str) -> String {
+    format!("idempotency:{ws}:{key}")
 }
 
 fn replay(status: u16, body: Vec<u8>) -> Response {

@@ -6,7 +6,9 @@ use crate::harness::{expect_problem, TestApp};
 crate::on_both_backends!(
     replays_and_conflicts,
     concurrent_duplicates_reach_the_vendor_once,
-    one_time_secrets_are_not_replayed
+    one_time_secrets_are_not_replayed,
+    replays_belong_to_the_key_that_made_them,
+    stored_replays_hold_no_secret,
 );
 
 async fn replays_and_conflicts(app: TestApp) {
@@ -176,4 +178,122 @@ async fn one_time_secrets_are_not_replayed(app: TestApp) {
         2,
         "one admin key and one created key"
     );
+}
+
+/// A body creating a HeyMilo connection to a fresh simulator account.
+async fn connection_body(app: &TestApp) -> Value {
+    let acct = app.sandbox_control("/heymilo/accounts", json!({})).await;
+    json!({
+        "provider": "heymilo",
+        "name": "hm",
+        "credentials": {"api_key": acct["api_key"]},
+        "base_url": app.sandbox.vendor_url("heymilo"),
+    })
+}
+
+async fn replays_belong_to_the_key_that_made_them(app: TestApp) {
+    let (ws, maker) = app
+        .workspace_with_key("a", &["connections:write", "passthrough"])
+        .await;
+    let reader = app.key_in(&ws, &["templates:read"]).await;
+    let peer = app.key_in(&ws, &["connections:write"]).await;
+    let body = connection_body(&app).await;
+    let create = |key: &str| {
+        app.request(Method::POST, "/v1/connections", Some(key))
+            .header("Idempotency-Key", "same")
+            .json(&body)
+            .send()
+    };
+    let first = create(&maker).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+
+    // A key without the scope is refused, as without the header: no replay, no token.
+    let p = expect_problem(create(&reader).await.unwrap(), 403, "forbidden").await;
+    assert!(!p.to_string().contains(first["id"].as_str().unwrap()));
+    // A key with the scope is a different caller: its request runs on its own.
+    let res = create(&peer).await.unwrap();
+    assert_eq!(res.status(), 201);
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    let theirs: Value = res.json().await.unwrap();
+    assert_ne!(theirs["id"], first["id"]);
+    // The maker still gets its own answer.
+    let again = create(&maker).await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+
+    // Passthrough: a stored vendor answer is not handed to a key lacking `passthrough`.
+    let path = format!(
+        "/v1/connections/{}/passthrough",
+        first["id"].as_str().unwrap()
+    );
+    let pass = json!({"method": "GET", "path": "/api/postings"});
+    let send = |key: &str| {
+        app.request(Method::POST, &path, Some(key))
+            .header("Idempotency-Key", "pass")
+            .json(&pass)
+            .send()
+    };
+    assert_eq!(send(&maker).await.unwrap().status(), 200);
+    expect_problem(send(&peer).await.unwrap(), 403, "forbidden").await;
+    expect_problem(send(&reader).await.unwrap(), 403, "forbidden").await;
+    let calls = app.vendor_calls("heymilo", "GET", "/api/postings");
+    assert_eq!(
+        send(&maker).await.unwrap().headers()["idempotent-replayed"],
+        "true"
+    );
+    assert_eq!(app.vendor_calls("heymilo", "GET", "/api/postings"), calls);
+}
+
+async fn stored_replays_hold_no_secret(app: TestApp) {
+    let (_, key) = app
+        .workspace_with_key("a", &["connections:write", "webhooks:write"])
+        .await;
+    let body = connection_body(&app).await;
+    let credential = body["credentials"]["api_key"].as_str().unwrap().to_string();
+    let create = || {
+        app.request(Method::POST, "/v1/connections", Some(&key))
+            .header("Idempotency-Key", "conn")
+            .json(&body)
+            .send()
+    };
+    let first: Value = create().await.unwrap().json().await.unwrap();
+    let url = first["inbound_webhook_url"].as_str().unwrap();
+    let token = url.rsplit('/').next().unwrap().to_string();
+    assert!(token.len() >= 32, "{url}");
+    let endpoint = app
+        .request(Method::POST, "/v1/webhook-endpoints", Some(&key))
+        .header("Idempotency-Key", "hook")
+        .json(&json!({"url": "https://hooks.example.com/x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(endpoint.status(), 201);
+    let endpoint: Value = endpoint.json().await.unwrap();
+    let hook_secret = endpoint["secret"].as_str().unwrap().to_string();
+
+    sqlx::any::install_default_drivers();
+    let raw = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT response_body FROM idempotency_keys")
+        .fetch_all(&raw)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    for (b,) in &rows {
+        let text = String::from_utf8_lossy(b);
+        for secret in [&token, &credential, &hook_secret] {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a stored replay holds a secret: {text}"
+            );
+        }
+        assert!(
+            !text.contains(first["id"].as_str().unwrap()),
+            "stored bodies are sealed, not just filtered"
+        );
+    }
+    // The replay is still the whole answer, to the key that made it.
+    let again = create().await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
 }
