@@ -105,6 +105,44 @@ impl PgStore {
     }
 }
 
+/// The database holds tenant data and sealed secrets: like `master.key`, it is for the
+/// gateway's user alone (0600). With `create`, a missing file is made that way before
+/// SQLite opens it; an existing one is tightened. In-memory databases have no file.
+fn owner_only(path: &Path, create: bool) -> StoreResult<()> {
+    let name = path.as_os_str();
+    if name.is_empty() || name == ":memory:" {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let fail = |e: std::io::Error| {
+            StoreError::Internal(format!("cannot make {} owner-only: {e}", path.display()))
+        };
+        if create && !path.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)
+                .map_err(fail)?;
+        }
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(fail)?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(e)),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = create;
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// Readers: WAL lets any number of them run beside the one writer.
@@ -137,6 +175,8 @@ impl SqliteStore {
                 })?;
             }
         }
+        let file = Path::new(options.get_filename()).to_path_buf();
+        owner_only(&file, true)?;
         // The writer connects first: it creates the file and switches it to WAL.
         let write_pool = SqlitePoolOptions::new()
             .max_connections(1)
@@ -148,6 +188,13 @@ impl SqliteStore {
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await?;
+        // SQLite gives -wal and -shm the database file's mode; files an older version left
+        // readable by others are tightened too.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = file.clone().into_os_string();
+            side.push(suffix);
+            owner_only(Path::new(&side), false)?;
+        }
         Ok(Self { pool, write_pool })
     }
 
