@@ -15,6 +15,7 @@ mod demo;
 mod errors;
 mod flowmingo;
 mod health;
+mod hostile;
 mod idempotency;
 mod inbound;
 mod interviewflowai;
