@@ -80,6 +80,7 @@ impl Gateway {
             Duration::from_secs(config.auth.cache_ttl_secs),
         ));
         let policy = config.vendors.retry_policy();
+        let egress = config.vendor_egress();
         let limiter = Arc::new(match config.rate_limit.backend {
             RateLimitBackend::Memory => Limiter::Memory(MemoryLimiter::default()),
             RateLimitBackend::Redis => Limiter::Redis(
@@ -93,8 +94,8 @@ impl Gateway {
         });
         let gateway = Self {
             state: AppState::new(StateInner {
-                registry: ProviderRegistry::standard(policy),
-                passthrough_http: provider_http::VendorHttp::new("passthrough", 0, policy),
+                registry: ProviderRegistry::standard(policy, egress),
+                passthrough_http: provider_http::VendorHttp::new("passthrough", 0, policy, egress),
                 inbound_key,
                 limiter,
                 config,

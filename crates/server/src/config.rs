@@ -189,6 +189,14 @@ fn describe_load_error(err: &figment::Error) -> String {
 }
 
 impl Config {
+    /// Where vendor calls and passthrough may go. Private targets only when allowed, or in
+    /// simulator mode, where every vendor is the built-in simulator the operator runs.
+    pub fn vendor_egress(&self) -> provider_http::EgressPolicy {
+        provider_http::EgressPolicy::new(
+            self.security.allow_private_base_urls || !self.vendors.simulator_url.is_empty(),
+        )
+    }
+
     /// Load from the embedded defaults, an optional file and the process environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         Self::from_figment(Self::figment(file))

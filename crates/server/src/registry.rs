@@ -5,23 +5,23 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use gateway_core::Provider;
-use provider_http::RetryPolicy;
+use provider_http::{EgressPolicy, RetryPolicy};
 
 pub struct ProviderRegistry {
     providers: BTreeMap<&'static str, Arc<dyn Provider>>,
 }
 
 impl ProviderRegistry {
-    /// Every adapter the gateway ships, with the configured retry policy.
-    pub fn standard(policy: RetryPolicy) -> Self {
+    /// Every adapter the gateway ships, with the configured retry and egress policies.
+    pub fn standard(policy: RetryPolicy, egress: EgressPolicy) -> Self {
         let mut r = Self {
             providers: BTreeMap::new(),
         };
-        r.register(Arc::new(provider_heymilo::HeyMilo::new(policy)));
-        r.register(Arc::new(provider_flowmingo::Flowmingo::new(policy)));
-        r.register(Arc::new(provider_taptalent::TapTalent::new(policy)));
+        r.register(Arc::new(provider_heymilo::HeyMilo::new(policy, egress)));
+        r.register(Arc::new(provider_flowmingo::Flowmingo::new(policy, egress)));
+        r.register(Arc::new(provider_taptalent::TapTalent::new(policy, egress)));
         r.register(Arc::new(provider_interviewflowai::InterviewFlowAi::new(
-            policy,
+            policy, egress,
         )));
         r
     }

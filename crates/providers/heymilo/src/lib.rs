@@ -19,7 +19,7 @@ use gateway_core::provider::{
 use gateway_core::{Capabilities, ProviderError, ProviderRef};
 use http::{HeaderName, Method};
 use provider_http::url_path::endpoint;
-use provider_http::{Call, RetryPolicy, Safety, VendorHttp, VendorResponse};
+use provider_http::{Call, EgressPolicy, RetryPolicy, Safety, VendorHttp, VendorResponse};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
@@ -48,14 +48,15 @@ pub struct HeyMilo {
 
 impl Default for HeyMilo {
     fn default() -> Self {
-        Self::new(RetryPolicy::default())
+        Self::new(RetryPolicy::default(), EgressPolicy::PUBLIC_ONLY)
     }
 }
 
 impl HeyMilo {
-    pub fn new(policy: RetryPolicy) -> Self {
+    /// `egress` decides which addresses the client may call (see `provider_http::egress`).
+    pub fn new(policy: RetryPolicy, egress: EgressPolicy) -> Self {
         Self {
-            http: VendorHttp::new(NAME, DOCUMENTED_LIMIT_PER_MINUTE, policy),
+            http: VendorHttp::new(NAME, DOCUMENTED_LIMIT_PER_MINUTE, policy, egress),
             descriptor: ProviderDescriptor {
                 name: NAME,
                 display_name: "HeyMilo",

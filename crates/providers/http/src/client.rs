@@ -9,6 +9,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::egress::{refusal_in, EgressPolicy};
 use crate::limiter::OutboundLimits;
 use crate::policy::RetryPolicy;
 
@@ -160,6 +161,7 @@ pub struct VendorHttp {
     provider: &'static str,
     client: reqwest::Client,
     policy: RetryPolicy,
+    egress: EgressPolicy,
     default_per_minute: u32,
 }
 
@@ -176,14 +178,28 @@ enum Attempt {
     NotSent(String),
     /// It may have reached the vendor.
     Lost(String),
+    /// Never sent, and sending again would not help: the egress policy refuses the target.
+    Refused(String),
+    /// The vendor answered a redirect, which is not followed: no vendor documents one, and
+    /// following would carry the credential header to wherever it points.
+    Redirected(u16),
 }
 
 impl VendorHttp {
     /// `default_per_minute` is the provider's outbound limit per connection (0 = none);
-    /// a connection's `outbound_requests_per_minute` setting overrides it.
-    pub fn new(provider: &'static str, default_per_minute: u32, policy: RetryPolicy) -> Self {
+    /// a connection's `outbound_requests_per_minute` setting overrides it. `egress` decides
+    /// which addresses may be called; it is applied when connecting, to every address DNS
+    /// returns, so a name cannot smuggle a private target in.
+    pub fn new(
+        provider: &'static str,
+        default_per_minute: u32,
+        policy: RetryPolicy,
+        egress: EgressPolicy,
+    ) -> Self {
         let client = reqwest::Client::builder()
             .connect_timeout(policy.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(egress.resolver())
             .pool_idle_timeout(Duration::from_secs(60))
             .user_agent(concat!("interview-gateway/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -192,6 +208,7 @@ impl VendorHttp {
             provider,
             client,
             policy,
+            egress,
             default_per_minute,
         }
     }
@@ -275,7 +292,7 @@ impl VendorHttp {
                 Attempt::Lost(_) if call.safety == Safety::Safe => {
                     Some(self.policy.backoff(attempt))
                 }
-                Attempt::Lost(_) => None,
+                Attempt::Lost(_) | Attempt::Refused(_) | Attempt::Redirected(_) => None,
             };
             let fits = wait.is_some_and(|w| Instant::now() + w < deadline);
             if let (Some(w), false, true) = (wait, last, fits) {
@@ -297,7 +314,10 @@ impl VendorHttp {
             let elapsed_ms = elapsed.as_millis() as u64;
             let outcome_label = match &outcome {
                 Attempt::Answer(r) => VendorOutcome::of_status(r.status),
-                Attempt::NotSent(_) | Attempt::Lost(_) => VendorOutcome::Unreachable,
+                Attempt::Redirected(s) => VendorOutcome::of_status(*s),
+                Attempt::NotSent(_) | Attempt::Lost(_) | Attempt::Refused(_) => {
+                    VendorOutcome::Unreachable
+                }
             };
             gateway_metrics::metrics()
                 .vendor_calls
@@ -315,6 +335,29 @@ impl VendorHttp {
                     );
                     Ok(r)
                 }
+                Attempt::Redirected(status) => {
+                    tracing::warn!(
+                        provider = self.provider,
+                        operation = call.operation,
+                        status,
+                        "vendor answered a redirect; not followed"
+                    );
+                    Err(ProviderError::Rejected {
+                        status,
+                        code: None,
+                        message: format!(
+                            "answered HTTP {status}, a redirect; the gateway does not follow redirects (no vendor documents one, and following would send the credentials elsewhere)"
+                        ),
+                        errors: Vec::new(),
+                    })
+                }
+                Attempt::Refused(m) => {
+                    tracing::warn!(provider = self.provider, operation = call.operation, error = %m, "vendor call refused by the egress policy");
+                    Err(ProviderError::Unavailable {
+                        status: None,
+                        message: m,
+                    })
+                }
                 Attempt::NotSent(m) | Attempt::Lost(m) => {
                     tracing::warn!(provider = self.provider, operation = call.operation, attempts = attempt, elapsed_ms, error = %m, "vendor call failed");
                     Err(ProviderError::Unavailable {
@@ -330,6 +373,10 @@ impl VendorHttp {
         if timeout.is_zero() {
             return Attempt::NotSent("the call's time budget is spent".into());
         }
+        // The resolver never sees IP literals: reqwest connects to them directly.
+        if let Err(refused) = self.egress.check_url(&call.url) {
+            return Attempt::Refused(refused.to_string());
+        }
         let mut req = self
             .client
             .request(call.method.clone(), call.url.clone())
@@ -342,6 +389,10 @@ impl VendorHttp {
         }
         let res = match req.send().await {
             Ok(r) => r,
+            Err(e) if refusal_in(&e).is_some() => {
+                let refused = refusal_in(&e).map(ToString::to_string).unwrap_or_default();
+                return Attempt::Refused(refused);
+            }
             Err(e) if e.is_connect() => {
                 return Attempt::NotSent(format!("cannot connect to {}", host(&call.url)))
             }
@@ -361,6 +412,9 @@ impl VendorHttp {
             }
         };
         let status = res.status().as_u16();
+        if res.status().is_redirection() {
+            return Attempt::Redirected(status);
+        }
         let headers = res.headers().clone();
         match read_capped(res).await {
             Ok(body) => Attempt::Answer(VendorResponse {

@@ -3,15 +3,18 @@
 //! What it owns, so no adapter re-implements it: per-attempt timeouts; retries with full
 //! jitter for calls that are safe to repeat; honouring a vendor's `Retry-After` (capped);
 //! a total time budget per call; a per-connection outbound rate limiter; confining paths
-//! to the connection's base URL. What it leaves to adapters: the vendor's error bodies —
+//! to the connection's base URL; the egress policy (no private targets, checked at connect
+//! time); no redirects. What it leaves to adapters: the vendor's error bodies —
 //! `send` returns any response the retries settled on, and the adapter reads it.
 
 mod client;
+pub mod egress;
 mod limiter;
 mod policy;
 pub mod url_path;
 
 pub use client::{Call, Safety, VendorHttp, VendorResponse};
+pub use egress::EgressPolicy;
 pub use limiter::OutboundLimits;
 pub use policy::RetryPolicy;
 

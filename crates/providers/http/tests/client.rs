@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use gateway_core::{ConnectionContext, ConnectionId, Credentials, ProviderError, WorkspaceId};
-use provider_http::{Call, RetryPolicy, Safety, VendorHttp};
+use provider_http::{Call, EgressPolicy, RetryPolicy, Safety, VendorHttp};
 use url::Url;
 
 struct Server {
@@ -95,7 +95,7 @@ fn call(s: &Server, safety: Safety) -> Call {
 #[tokio::test]
 async fn safe_calls_retry_5xx_then_succeed() {
     let s = server(503, 2, None, Duration::ZERO).await;
-    let http = VendorHttp::new("t", 0, fast_policy());
+    let http = VendorHttp::new("t", 0, fast_policy(), EgressPolicy::ALLOW_PRIVATE);
     let r = http
         .send(&ctx(&s.base), call(&s, Safety::Safe))
         .await
@@ -107,7 +107,7 @@ async fn safe_calls_retry_5xx_then_succeed() {
 #[tokio::test]
 async fn safe_calls_give_up_after_max_attempts() {
     let s = server(500, 100, None, Duration::ZERO).await;
-    let http = VendorHttp::new("t", 0, fast_policy());
+    let http = VendorHttp::new("t", 0, fast_policy(), EgressPolicy::ALLOW_PRIVATE);
     let r = http
         .send(&ctx(&s.base), call(&s, Safety::Safe))
         .await
@@ -122,7 +122,7 @@ async fn safe_calls_give_up_after_max_attempts() {
 #[tokio::test]
 async fn unsafe_calls_are_never_repeated_after_5xx_or_timeout() {
     let s = server(502, 100, None, Duration::ZERO).await;
-    let http = VendorHttp::new("t", 0, fast_policy());
+    let http = VendorHttp::new("t", 0, fast_policy(), EgressPolicy::ALLOW_PRIVATE);
     assert_eq!(
         http.send(&ctx(&s.base), call(&s, Safety::Unsafe))
             .await
@@ -151,7 +151,7 @@ async fn unsafe_calls_are_never_repeated_after_5xx_or_timeout() {
 #[tokio::test]
 async fn timeouts_on_safe_calls_are_retried_within_the_budget() {
     let slow = server(200, 0, None, Duration::from_secs(2)).await;
-    let http = VendorHttp::new("t", 0, fast_policy());
+    let http = VendorHttp::new("t", 0, fast_policy(), EgressPolicy::ALLOW_PRIVATE);
     let started = std::time::Instant::now();
     let err = http
         .send(&ctx(&slow.base), call(&slow, Safety::Safe))
@@ -165,7 +165,7 @@ async fn timeouts_on_safe_calls_are_retried_within_the_budget() {
 #[tokio::test]
 async fn any_call_waits_out_a_429_retry_after() {
     let s = server(429, 1, Some("1"), Duration::ZERO).await;
-    let http = VendorHttp::new("t", 0, fast_policy());
+    let http = VendorHttp::new("t", 0, fast_policy(), EgressPolicy::ALLOW_PRIVATE);
     let started = std::time::Instant::now();
     let r = http
         .send(&ctx(&s.base), call(&s, Safety::Unsafe))
@@ -182,7 +182,7 @@ async fn any_call_waits_out_a_429_retry_after() {
 #[tokio::test]
 async fn a_retry_after_past_the_cap_ends_the_call() {
     let s = server(429, 100, Some("120"), Duration::ZERO).await;
-    let http = VendorHttp::new("t", 0, fast_policy());
+    let http = VendorHttp::new("t", 0, fast_policy(), EgressPolicy::ALLOW_PRIVATE);
     let r = http
         .send(&ctx(&s.base), call(&s, Safety::Safe))
         .await
@@ -200,7 +200,7 @@ async fn unreachable_vendors_are_unavailable() {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = Url::parse(&format!("http://{}", l.local_addr().unwrap())).unwrap();
     drop(l);
-    let http = VendorHttp::new("t", 0, fast_policy());
+    let http = VendorHttp::new("t", 0, fast_policy(), EgressPolicy::ALLOW_PRIVATE);
     let c = Call::new("t", http::Method::POST, base.join("x").unwrap());
     let err = http.send(&ctx(&base), c).await.unwrap_err();
     match err {
@@ -221,6 +221,7 @@ async fn the_outbound_limit_holds_calls_per_connection() {
             total_budget: Duration::from_millis(200),
             ..fast_policy()
         },
+        EgressPolicy::ALLOW_PRIVATE,
     );
     let mut c = ctx(&s.base);
     c.settings = serde_json::json!({"outbound_requests_per_minute": 2});

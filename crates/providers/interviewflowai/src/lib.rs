@@ -24,7 +24,7 @@ use gateway_core::provider::{
 use gateway_core::{Capabilities, FieldError, ProviderError, ProviderRef, TemplateStatus};
 use http::{HeaderName, Method};
 use provider_http::url_path::endpoint;
-use provider_http::{Call, RetryPolicy, Safety, VendorHttp};
+use provider_http::{Call, EgressPolicy, RetryPolicy, Safety, VendorHttp};
 use serde_json::{Map, Value};
 
 pub const NAME: &str = "interviewflowai";
@@ -42,14 +42,15 @@ pub struct InterviewFlowAi {
 
 impl Default for InterviewFlowAi {
     fn default() -> Self {
-        Self::new(RetryPolicy::default())
+        Self::new(RetryPolicy::default(), EgressPolicy::PUBLIC_ONLY)
     }
 }
 
 impl InterviewFlowAi {
-    pub fn new(policy: RetryPolicy) -> Self {
+    /// `egress` decides which addresses the client may call (see `provider_http::egress`).
+    pub fn new(policy: RetryPolicy, egress: EgressPolicy) -> Self {
         Self {
-            http: VendorHttp::new(NAME, 0, policy),
+            http: VendorHttp::new(NAME, 0, policy, egress),
             descriptor: ProviderDescriptor {
                 name: NAME,
                 display_name: "InterviewFlowAI",

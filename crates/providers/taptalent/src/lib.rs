@@ -23,7 +23,7 @@ use gateway_core::provider::{
 use gateway_core::{Capabilities, FieldError, ProviderError, ProviderRef};
 use http::{HeaderName, Method};
 use provider_http::url_path::endpoint;
-use provider_http::{Call, RetryPolicy, VendorHttp};
+use provider_http::{Call, EgressPolicy, RetryPolicy, VendorHttp};
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
@@ -44,14 +44,15 @@ pub struct TapTalent {
 
 impl Default for TapTalent {
     fn default() -> Self {
-        Self::new(RetryPolicy::default())
+        Self::new(RetryPolicy::default(), EgressPolicy::PUBLIC_ONLY)
     }
 }
 
 impl TapTalent {
-    pub fn new(policy: RetryPolicy) -> Self {
+    /// `egress` decides which addresses the client may call (see `provider_http::egress`).
+    pub fn new(policy: RetryPolicy, egress: EgressPolicy) -> Self {
         Self {
-            http: VendorHttp::new(NAME, 0, policy),
+            http: VendorHttp::new(NAME, 0, policy, egress),
             descriptor: ProviderDescriptor {
                 name: NAME,
                 display_name: "TapTalent",

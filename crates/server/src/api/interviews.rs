@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Principal;
 use crate::http::error::{ApiError, ApiResult, Problem};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::extract::{ApiBatchJson, ApiJson, ApiPath, ApiQuery};
 use crate::http::pagination::{list_of, page_request};
 use crate::http::validate::{self, Checks};
 use crate::service::interviews::{self as svc, Invited};
@@ -173,7 +173,7 @@ pub async fn create_interview(
 pub async fn batch_interviews(
     State(state): State<AppState>,
     principal: Principal,
-    ApiJson(body): ApiJson<BatchIn>,
+    ApiBatchJson(body): ApiBatchJson<BatchIn>,
 ) -> ApiResult<Json<BatchResult>> {
     principal.require(Scope::InterviewsWrite)?;
     let ws = principal.workspace_id;

@@ -22,6 +22,11 @@ use crate::http::extract::{ApiJson, ApiPath};
 use crate::service::connections as svc;
 use crate::state::AppState;
 
+/// The longest path and query (together, URL-encoded) sent to a vendor. Servers refuse
+/// request lines far shorter than a body limit (commonly 8–16 KiB): past this a vendor would
+/// only answer an error after our retries.
+pub const MAX_PATH_AND_QUERY: usize = 8 * 1024;
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(passthrough))
 }
@@ -41,6 +46,7 @@ pub enum PassthroughMethod {
 pub struct PassthroughIn {
     pub method: PassthroughMethod,
     /// Relative to the connection's base URL; `..`, absolute URLs and `//host` are refused.
+    /// Path and query together are at most 8 KiB once URL-encoded.
     #[schema(example = "/api/webhook/all")]
     pub path: String,
     /// Query parameters.
@@ -97,6 +103,18 @@ pub async fn passthrough(
         for (k, v) in q {
             pairs.append_pair(k, v);
         }
+    }
+    let sent = url.path().len() + url.query().map_or(0, |q| q.len() + 1);
+    if sent > MAX_PATH_AND_QUERY {
+        let field = if url.path().len() > MAX_PATH_AND_QUERY {
+            "path"
+        } else {
+            "query"
+        };
+        return Err(ApiError::field(
+            field,
+            format!("path and query together must be at most {MAX_PATH_AND_QUERY} bytes URL-encoded (this is {sent})"),
+        ));
     }
     let method = match body.method {
         PassthroughMethod::Get => Method::GET,

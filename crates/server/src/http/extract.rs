@@ -1,5 +1,11 @@
 //! Extractors whose rejections speak the error table: malformed JSON is a 400, a body of
 //! the wrong shape a 422 naming the field, a malformed path id a 404, a bad query a 400.
+//!
+//! Text is checked here, once for every route: a NUL or a control character (other than
+//! tab, newline, carriage return) anywhere in a JSON body — keys and nested values included —
+//! is a 422 naming the field, and in a query parameter a 400 naming it, before any handler,
+//! vendor call or write. (Postgres cannot store NUL in text; SQLite can: without this the
+//! backends would disagree.)
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -8,6 +14,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use crate::http::error::{ApiError, ErrorCode};
+use crate::http::validate::text_problem;
 
 /// A JSON body. Requires `Content-Type: application/json`.
 pub struct ApiJson<T>(pub T);
@@ -20,39 +27,90 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|mime| {
-                let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
-            })
-            .unwrap_or(false);
-        if !is_json {
-            return Err(ApiError::new(
-                ErrorCode::UnsupportedMediaType,
-                "send the body as JSON with Content-Type: application/json",
-            ));
+        json_body(req, state, None).await.map(ApiJson)
+    }
+}
+
+/// A batch's JSON body: like [`ApiJson`], except that the elements of the top-level
+/// `candidates` array are left to the handler's per-item checks, so one bad candidate fails
+/// only its own item, not the batch.
+pub struct ApiBatchJson<T>(pub T);
+
+/// The array whose elements a batch checks one by one.
+const BATCH_ITEMS: &str = "candidates";
+
+impl<T, S> FromRequest<S> for ApiBatchJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        json_body(req, state, Some(BATCH_ITEMS))
+            .await
+            .map(ApiBatchJson)
+    }
+}
+
+async fn json_body<T: DeserializeOwned, S: Send + Sync>(
+    req: Request,
+    state: &S,
+    per_item: Option<&str>,
+) -> Result<T, ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false);
+    if !is_json {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the body as JSON with Content-Type: application/json",
+        ));
+    }
+    let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "the request body exceeds the configured limit",
+            )
+        } else {
+            ApiError::invalid(rejection.body_text()).with_status(StatusCode::BAD_REQUEST)
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    "the request body exceeds the configured limit",
-                )
-            } else {
-                ApiError::invalid(rejection.body_text()).with_status(StatusCode::BAD_REQUEST)
-            }
-        })?;
-        // serde would build a struct from a JSON array; every body here is an object.
-        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'{') | None => {}
-            Some(_) => return Err(ApiError::field("body", "must be a JSON object")),
-        }
-        parse_json(&bytes).map(ApiJson)
+    })?;
+    // serde would build a struct from a JSON array; every body here is an object.
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | None => {}
+        Some(_) => return Err(ApiError::field("body", "must be a JSON object")),
+    }
+    let parsed = parse_json(&bytes)?;
+    check_text(&bytes, per_item)?;
+    Ok(parsed)
+}
+
+/// Refuse a body with a NUL or control character in any key or string. (Shape errors come
+/// first, so their messages are unchanged; the body is known to be valid JSON here.)
+fn check_text(bytes: &[u8], per_item: Option<&str>) -> Result<(), ApiError> {
+    // JSON strings cannot hold raw C0 controls, so a control character arrives escaped
+    // (a backslash), as a raw DEL (0x7f) or as a C1 control (UTF-8 0xc2 0x80..0x9f): a body
+    // with none of these bytes needs no walk.
+    let suspicious = bytes.iter().any(|&b| b == b'\\' || b == 0x7f || b == 0xc2);
+    if !suspicious {
+        return Ok(());
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::invalid(format!("malformed JSON: {e}")).with_status(StatusCode::BAD_REQUEST)
+    })?;
+    match crate::http::validate::bad_text_skipping(&value, per_item) {
+        Some((path, problem)) => Err(ApiError::field(path.trim_start_matches('.'), problem)),
+        None => Ok(()),
     }
 }
 
@@ -137,6 +195,12 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            if let Some(problem) = text_problem(&k).or_else(|| text_problem(&v)) {
+                return Err(ApiError::field(k.escape_debug().to_string(), problem)
+                    .with_status(StatusCode::BAD_REQUEST));
+            }
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)

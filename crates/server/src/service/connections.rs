@@ -1,7 +1,6 @@
 //! Connections: sealing credentials, building an adapter's `ConnectionContext`, and the
 //! per-connection inbound webhook URL.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -221,45 +220,11 @@ pub fn validate_base_url(raw: &str, allow_private: bool) -> Result<String, Strin
     if url.query().is_some() || url.fragment().is_some() {
         return Err("must not have a query or fragment".into());
     }
-    let host = url.host_str().ok_or("must have a host")?;
-    if !allow_private && is_private_host(host) {
-        return Err("points at a loopback or private address; set security.allow_private_base_urls to allow it".into());
-    }
+    // By text here; by every resolved address when the client connects (provider_http::egress).
+    provider_http::EgressPolicy::new(allow_private)
+        .check_url(&url)
+        .map_err(|e| format!("{e}; set security.allow_private_base_urls to allow it"))?;
     Ok(url.as_str().trim_end_matches('/').to_string())
-}
-
-pub fn is_private_host(host: &str) -> bool {
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_ascii_lowercase();
-    if host == "localhost"
-        || host.ends_with(".localhost")
-        || host.ends_with(".internal")
-        || host.ends_with(".local")
-    {
-        return true;
-    }
-    match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => {
-            ip.is_loopback()
-                || ip.is_private()
-                || ip.is_link_local()
-                || ip.is_unspecified()
-                || ip.is_broadcast()
-                || ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64
-        }
-        Ok(IpAddr::V6(ip)) => {
-            ip.is_loopback()
-                || ip.is_unspecified()
-                || (ip.segments()[0] & 0xfe00) == 0xfc00
-                || (ip.segments()[0] & 0xffc0) == 0xfe80
-                || ip
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_private_host(&v4.to_string()))
-        }
-        Err(_) => false,
-    }
 }
 
 #[cfg(test)]
@@ -281,6 +246,11 @@ mod tests {
             "http://localhost",
             "http://169.254.169.254",
             "http://[::ffff:127.0.0.1]",
+            "http://[::127.0.0.1]",
+            "http://[64:ff9b::7f00:1]",
+            "http://198.18.0.1",
+            "http://224.0.0.1",
+            "http://localhost.:8080",
             "https://x.com/?a=1",
             "not a url",
         ] {

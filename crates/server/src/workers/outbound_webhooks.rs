@@ -4,7 +4,6 @@
 //! lost to a restart; a failed attempt is retried on a schedule of about three days; a 410
 //! from the receiver disables the endpoint.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,11 +13,11 @@ use gateway_core::time::now;
 use gateway_core::WebhookEndpointId;
 use gateway_store::{Attempt, DeliveryOutcome, DueDelivery};
 use hmac::{Hmac, Mac};
+use provider_http::EgressPolicy;
 use rand::{Rng, RngCore};
 use sha2::Sha256;
 
 use crate::config::WebhooksConfig;
-use crate::service::connections::is_private_host;
 use crate::state::AppState;
 
 pub fn secret_context(id: WebhookEndpointId) -> String {
@@ -46,32 +45,8 @@ pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Option<S
     Some(format!("v1,{}", B64.encode(mac.finalize().into_bytes())))
 }
 
-/// Resolves receiver hostnames, dropping loopback and private addresses unless allowed: a
-/// public-looking name cannot smuggle a delivery onto the gateway's own network.
-struct PublicOnly {
-    allow_private: bool,
-}
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow = self.allow_private;
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
-            let kept: Vec<SocketAddr> = addrs
-                .into_iter()
-                .filter(|a| allow || !is_private_host(&a.ip().to_string()))
-                .collect();
-            if kept.is_empty() {
-                return Err(format!(
-                    "{} resolves only to private or loopback addresses",
-                    name.as_str()
-                )
-                .into());
-            }
-            Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
+fn egress(cfg: &WebhooksConfig) -> EgressPolicy {
+    EgressPolicy::new(cfg.allow_private_targets)
 }
 
 pub fn client(cfg: &WebhooksConfig) -> reqwest::Client {
@@ -80,9 +55,9 @@ pub fn client(cfg: &WebhooksConfig) -> reqwest::Client {
         .connect_timeout(Duration::from_secs(cfg.timeout_secs.min(5)))
         // A receiver redirecting elsewhere is not followed: the URL is the one configured.
         .redirect(reqwest::redirect::Policy::none())
-        .dns_resolver(Arc::new(PublicOnly {
-            allow_private: cfg.allow_private_targets,
-        }))
+        // Filtered at connect time: a public-looking name cannot smuggle a delivery onto the
+        // gateway's own network, however its DNS changes.
+        .dns_resolver(egress(cfg).resolver())
         .user_agent(concat!(
             "interview-gateway-webhooks/",
             env!("CARGO_PKG_VERSION")
@@ -100,10 +75,9 @@ pub fn check_url(raw: &str, allow_private: bool) -> Result<String, String> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not carry credentials".into());
     }
-    let host = url.host_str().ok_or("must have a host")?;
-    if !allow_private && is_private_host(host) {
-        return Err("points at a loopback or private address; set webhooks.allow_private_targets to allow it".into());
-    }
+    EgressPolicy::new(allow_private)
+        .check_url(&url)
+        .map_err(|e| format!("{e}; set webhooks.allow_private_targets to allow it"))?;
     Ok(url.to_string())
 }
 
@@ -269,6 +243,8 @@ mod tests {
         assert!(check_url("https://hooks.example.com/x", false).is_ok());
         assert!(check_url("http://127.0.0.1:9000/x", false).is_err());
         assert!(check_url("http://127.0.0.1:9000/x", true).is_ok());
+        assert!(check_url("http://[64:ff9b::7f00:1]/x", false).is_err());
+        assert!(check_url("http://localhost./x", false).is_err());
         assert!(check_url("ftp://x", true).is_err());
     }
 }

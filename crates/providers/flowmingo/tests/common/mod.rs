@@ -35,7 +35,7 @@ pub async fn setup_with(scopes: &[&str]) -> Setup {
     };
     Setup {
         sandbox,
-        flowmingo: Flowmingo::new(test_policy()),
+        flowmingo: Flowmingo::new(test_policy(), provider_http::EgressPolicy::ALLOW_PRIVATE),
         account,
         ctx,
         set,

@@ -41,7 +41,7 @@ pub async fn setup_with(account: Value) -> Setup {
     };
     Setup {
         sandbox,
-        heymilo: HeyMilo::new(test_policy()),
+        heymilo: HeyMilo::new(test_policy(), provider_http::EgressPolicy::ALLOW_PRIVATE),
         api_key,
         ctx,
         posting,

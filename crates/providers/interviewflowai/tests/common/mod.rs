@@ -48,7 +48,7 @@ pub async fn setup_with(account: Value) -> Setup {
     };
     Setup {
         sandbox,
-        iflow: InterviewFlowAi::new(test_policy()),
+        iflow: InterviewFlowAi::new(test_policy(), provider_http::EgressPolicy::ALLOW_PRIVATE),
         account,
         ctx,
         interviewer,

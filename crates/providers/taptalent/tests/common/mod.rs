@@ -48,7 +48,7 @@ pub async fn setup() -> Setup {
     };
     Setup {
         sandbox,
-        taptalent: TapTalent::new(test_policy()),
+        taptalent: TapTalent::new(test_policy(), provider_http::EgressPolicy::ALLOW_PRIVATE),
         account,
         ctx,
         flow,
