@@ -5,6 +5,9 @@ use utoipa::ToSchema;
 use crate::id::CandidateId;
 
 /// One person, across vendors. Upserted by `external_id` when given, else by email.
+///
+/// An erased candidate keeps its id and timestamps; its personal fields read empty (`email`
+/// is `""`, the rest `null`) and `erased_at` says when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Candidate {
     pub id: CandidateId,
@@ -22,6 +25,9 @@ pub struct Candidate {
     pub metadata: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the person's data was erased (`DELETE /v1/candidates/{id}`); `null` otherwise.
+    #[serde(default)]
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 /// The fields a caller may set on a candidate. Absent fields keep their stored value on

@@ -2,17 +2,21 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::id::{EventId, InterviewId};
+use crate::id::{CandidateId, EventId, InterviewId};
 
-/// A normalized change to an interview. One vendor change yields one event, however it
-/// reached the gateway (webhook, poll, sync).
+/// A normalized change to an interview (or, for `candidate.*` events, to a candidate). One
+/// vendor change yields one event, however it reached the gateway (webhook, poll, sync).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Event {
     pub id: EventId,
     #[serde(rename = "type")]
     pub event_type: EventType,
     pub created_at: DateTime<Utc>,
-    pub interview_id: InterviewId,
+    /// The interview the event is about; `null` for `candidate.*` events.
+    pub interview_id: Option<InterviewId>,
+    /// The candidate a `candidate.*` event is about.
+    #[serde(default)]
+    pub candidate_id: Option<CandidateId>,
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
@@ -31,16 +35,20 @@ pub enum EventType {
     StatusChanged,
     #[serde(rename = "interview.errored")]
     Errored,
+    /// A candidate's personal data was erased; the data holds ids only.
+    #[serde(rename = "candidate.erased")]
+    CandidateErased,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 7] = [
         Self::Invited,
         Self::Started,
         Self::Completed,
         Self::ResultReady,
         Self::StatusChanged,
         Self::Errored,
+        Self::CandidateErased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +59,7 @@ impl EventType {
             Self::ResultReady => "interview.result_ready",
             Self::StatusChanged => "interview.status_changed",
             Self::Errored => "interview.errored",
+            Self::CandidateErased => "candidate.erased",
         }
     }
 }

@@ -17,6 +17,10 @@ pub struct GatewayMetrics {
     pub webhook_deliveries: Family<Counter, 1>,
     pub inbound_webhooks: Family<Counter, 2>,
     pub poller_reads: Family<Counter, 1>,
+    /// Rows the retention job stripped, by kind (results, remote_data, event_payloads).
+    pub retention_stripped: Family<Counter, 1>,
+    /// Candidate erasures carried out (a repeated erase is not counted).
+    pub candidates_erased: Family<Counter, 1>,
 }
 
 /// How a vendor call ended, as one low-cardinality label.
@@ -92,6 +96,16 @@ impl GatewayMetrics {
                 "Interviews read from vendors by the poller, by outcome (ok, failed).",
                 ["outcome"],
             ),
+            retention_stripped: Family::new(
+                "gateway_retention_stripped_total",
+                "Rows the retention job stripped of personal data, by kind (results, remote_data, event_payloads).",
+                ["kind"],
+            ),
+            candidates_erased: Family::new(
+                "gateway_candidates_erased_total",
+                "Candidates erased on request, by whether a vendor still holds their data (vendor_copies = yes/no).",
+                ["vendor_copies"],
+            ),
         }
     }
 
@@ -104,6 +118,8 @@ impl GatewayMetrics {
         self.webhook_deliveries.render(out);
         self.inbound_webhooks.render(out);
         self.poller_reads.render(out);
+        self.retention_stripped.render(out);
+        self.candidates_erased.render(out);
     }
 }
 

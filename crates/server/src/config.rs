@@ -27,6 +27,7 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub poller: PollerConfig,
     pub webhooks: WebhooksConfig,
+    pub retention: RetentionConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -112,6 +113,23 @@ pub struct WebhooksConfig {
     pub max_concurrent: usize,
     pub retry_schedule_secs: Vec<u64>,
     pub allow_private_targets: bool,
+}
+
+/// How long personal data is kept (see the README's "Personal data"). `0` = forever.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    pub interview_results_days: u32,
+    pub remote_data_days: u32,
+    pub deliveries_days: u32,
+    pub tick_secs: u64,
+    pub batch: u32,
+}
+
+impl RetentionConfig {
+    pub fn any(&self) -> bool {
+        self.interview_results_days > 0 || self.remote_data_days > 0 || self.deliveries_days > 0
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -316,6 +334,12 @@ impl Config {
                 "interval_secs, tick_secs and batch must be at least 1",
             ));
         }
+        if self.retention.tick_secs == 0 || self.retention.batch == 0 {
+            return Err(invalid(
+                "retention",
+                "tick_secs and batch must be at least 1",
+            ));
+        }
         let w = &self.webhooks;
         if w.tick_ms == 0 || w.timeout_secs == 0 || w.max_concurrent == 0 {
             return Err(invalid(
@@ -420,7 +444,21 @@ pub fn summary(config: &Config) -> Vec<String> {
             "poller: {}",
             if config.poller.enabled { "on" } else { "off" }
         ),
+        format!(
+            "retention: results {}, remote data {}, deliveries {}",
+            days(config.retention.interview_results_days),
+            days(config.retention.remote_data_days),
+            days(config.retention.deliveries_days)
+        ),
     ]
+}
+
+fn days(n: u32) -> String {
+    if n == 0 {
+        "kept".into()
+    } else {
+        format!("{n} d")
+    }
 }
 
 #[cfg(test)]

@@ -45,14 +45,34 @@ impl BackendKind {
 pub(crate) trait Dialect {
     /// Row locks for work queues; SQLite has one writer, so it needs none.
     const SKIP_LOCKED: &'static str;
+    /// A row lock held to the commit (SQLite's write transaction already excludes others).
+    const FOR_UPDATE: &'static str;
+    /// Appended to a JSON column to search its text.
+    const JSON_TEXT: &'static str;
+    /// `STRPOS(text, sub)`: where `sub` starts in `text`, 0 when absent.
+    const STRPOS: &'static str;
+    /// `haystack` (bytes) contains `needle` (bytes): an integer > 0 when it does.
+    fn find_bytes(haystack: &str, needle: &str) -> String;
 }
 
 impl Dialect for PgStore {
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const JSON_TEXT: &'static str = "::text";
+    const STRPOS: &'static str = "strpos";
+    fn find_bytes(haystack: &str, needle: &str) -> String {
+        format!("position({needle} IN {haystack})")
+    }
 }
 
 impl Dialect for SqliteStore {
     const SKIP_LOCKED: &'static str = "";
+    const FOR_UPDATE: &'static str = "";
+    const JSON_TEXT: &'static str = "";
+    const STRPOS: &'static str = "instr";
+    fn find_bytes(haystack: &str, needle: &str) -> String {
+        format!("instr({haystack}, {needle})")
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -164,6 +184,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            // Deleted and overwritten content is zeroed in the file rather than left in free
+            // pages, so erased personal data cannot be read back from the .db file.
+            .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
         if let Some(dir) = Path::new(options.get_filename()).parent() {
             if !dir.as_os_str().is_empty() {

@@ -54,6 +54,7 @@ pub(crate) struct CandidateRow {
     pub metadata: Json<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl From<CandidateRow> for Candidate {
@@ -70,12 +71,13 @@ impl From<CandidateRow> for Candidate {
             metadata: r.metadata.0,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            erased_at: r.erased_at,
         }
     }
 }
 
 const COLUMNS: &str = "id, email, name, first_name, last_name, phone, external_id, resume_url, \
-     metadata, created_at, updated_at";
+     metadata, created_at, updated_at, erased_at";
 
 for_each_backend! {
     impl Backend {
@@ -108,7 +110,7 @@ for_each_backend! {
             let mut existing: Option<(Uuid,)> = None;
             if let Some(ext) = &input.external_id {
                 existing = sqlx::query_as(
-                    "SELECT id FROM candidates WHERE workspace_id = $1 AND external_id = $2",
+                    "SELECT id FROM candidates WHERE workspace_id = $1 AND external_id = $2 AND erased_at IS NULL",
                 )
                 .bind(ws.as_uuid())
                 .bind(ext)
@@ -120,7 +122,7 @@ for_each_backend! {
                 // candidate may adopt it.
                 let only_unclaimed = if input.external_id.is_some() { " AND external_id IS NULL" } else { "" };
                 let sql = format!(
-                    "SELECT id FROM candidates WHERE workspace_id = $1 AND email = $2{only_unclaimed}
+                    "SELECT id FROM candidates WHERE workspace_id = $1 AND email = $2 AND erased_at IS NULL{only_unclaimed}
                      ORDER BY (external_id IS NULL) DESC, id DESC LIMIT 1"
                 );
                 existing = sqlx::query_as(&sql)
@@ -130,7 +132,8 @@ for_each_backend! {
                     .await?;
             }
             // `insert_if_new` saw someone these lookups do not (candidates are never deleted,
-            // so only a change between the two statements): the caller retries from the start.
+            // and an erased one holds no email or external id, so only a change between the
+            // two statements): the caller retries from the start.
             let Some((id,)) = existing else {
                 return Err(StoreError::Conflict(
                     "the candidate changed while it was being saved; retry".into(),
@@ -147,10 +150,10 @@ for_each_backend! {
                      resume_url = COALESCE($9, resume_url),
                      metadata = COALESCE($10, metadata),
                      updated_at = $11
-                 WHERE workspace_id = $1 AND id = $2
+                 WHERE workspace_id = $1 AND id = $2 AND erased_at IS NULL
                  RETURNING {COLUMNS}"
             );
-            let row: CandidateRow = sqlx::query_as(&sql)
+            let row: Option<CandidateRow> = sqlx::query_as(&sql)
                 .bind(ws.as_uuid())
                 .bind(id)
                 .bind(&email)
@@ -162,8 +165,15 @@ for_each_backend! {
                 .bind(&input.resume_url)
                 .bind(input.metadata.as_ref().map(Json))
                 .bind(at)
-                .fetch_one(&mut **tx)
+                .fetch_optional(&mut **tx)
                 .await?;
+            // Erased while this waited on its row lock: the person is a new candidate now,
+            // which the caller's retry creates (the tombstone is never written back to).
+            let Some(row) = row else {
+                return Err(StoreError::Conflict(
+                    "the candidate was erased while it was being saved; retry".into(),
+                ));
+            };
             Ok(row.into())
         }
 

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use gateway_core::{Event, EventId, EventType, InterviewId, WorkspaceId};
+use gateway_core::{CandidateId, Event, EventId, EventType, InterviewId, WorkspaceId};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -39,7 +39,8 @@ pub trait EventStore: Send + Sync {
 #[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
-    interview_id: Uuid,
+    interview_id: Option<Uuid>,
+    candidate_id: Option<Uuid>,
     #[sqlx(rename = "type")]
     event_type: String,
     data: Json<serde_json::Value>,
@@ -53,7 +54,8 @@ impl TryFrom<Row> for Event {
             id: EventId::from_uuid(r.id),
             event_type: r.event_type.parse().map_err(StoreError::Corrupt)?,
             created_at: r.created_at,
-            interview_id: InterviewId::from_uuid(r.interview_id),
+            interview_id: r.interview_id.map(InterviewId::from_uuid),
+            candidate_id: r.candidate_id.map(CandidateId::from_uuid),
             data: r.data.0,
         })
     }
@@ -64,7 +66,7 @@ for_each_backend! {
     impl EventStore for Backend {
         async fn get_event(&self, ws: WorkspaceId, id: EventId) -> StoreResult<Option<Event>> {
             let row: Option<Row> = sqlx::query_as(
-                "SELECT id, interview_id, type, data, created_at FROM events WHERE workspace_id = $1 AND id = $2",
+                "SELECT id, interview_id, candidate_id, type, data, created_at FROM events WHERE workspace_id = $1 AND id = $2",
             )
             .bind(ws.as_uuid())
             .bind(id.as_uuid())
@@ -75,7 +77,7 @@ for_each_backend! {
 
         async fn list_events(&self, ws: WorkspaceId, f: &EventFilter, page: PageRequest) -> StoreResult<Page<Event>> {
             let mut qb = sqlx::QueryBuilder::<Db>::new(
-                "SELECT id, interview_id, type, data, created_at FROM events WHERE workspace_id = ",
+                "SELECT id, interview_id, candidate_id, type, data, created_at FROM events WHERE workspace_id = ",
             );
             qb.push_bind(ws.as_uuid());
             if let Some(t) = f.event_type {
@@ -93,7 +95,8 @@ for_each_backend! {
 
         async fn redeliver_event(&self, ws: WorkspaceId, id: EventId, now: DateTime<Utc>) -> StoreResult<Option<usize>> {
             let mut tx = self.begin_write().await?;
-            let event: Option<(Uuid, String)> = sqlx::query_as("SELECT interview_id, type FROM events WHERE workspace_id = $1 AND id = $2")
+            // The delivery's ordering key: the interview, or the candidate of a candidate event.
+            let event: Option<(Uuid, String)> = sqlx::query_as("SELECT COALESCE(interview_id, candidate_id, id), type FROM events WHERE workspace_id = $1 AND id = $2")
                 .bind(ws.as_uuid())
                 .bind(id.as_uuid())
                 .fetch_optional(&mut *tx)

@@ -168,6 +168,7 @@ struct InterviewRow {
     c_metadata: Json<serde_json::Value>,
     c_created_at: DateTime<Utc>,
     c_updated_at: DateTime<Utc>,
+    c_erased_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<InterviewRow> for Interview {
@@ -190,6 +191,7 @@ impl TryFrom<InterviewRow> for Interview {
                 metadata: r.c_metadata.0,
                 created_at: r.c_created_at,
                 updated_at: r.c_updated_at,
+                erased_at: r.c_erased_at,
             },
             status: r.status.parse().map_err(StoreError::Corrupt)?,
             outcome: r
@@ -214,7 +216,7 @@ const SELECT: &str = "SELECT i.id, i.template_id, i.connection_id, i.provider, i
      i.last_synced_at, i.version, c.id AS c_id, c.email AS c_email, c.name AS c_name, \
      c.first_name AS c_first_name, c.last_name AS c_last_name, c.phone AS c_phone, \
      c.external_id AS c_external_id, c.resume_url AS c_resume_url, c.metadata AS c_metadata, \
-     c.created_at AS c_created_at, c.updated_at AS c_updated_at \
+     c.created_at AS c_created_at, c.updated_at AS c_updated_at, c.erased_at AS c_erased_at \
      FROM interviews i JOIN candidates c ON c.id = i.candidate_id";
 
 for_each_backend! {
@@ -311,7 +313,7 @@ for_each_backend! {
                      provider, status, invite_options, created_at, updated_at, next_poll_at)
                  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10
                  WHERE EXISTS (SELECT 1 FROM templates WHERE id = $3 AND workspace_id = $2 AND connection_id = $4)
-                   AND EXISTS (SELECT 1 FROM candidates WHERE id = $5 AND workspace_id = $2)",
+                   AND EXISTS (SELECT 1 FROM candidates WHERE id = $5 AND workspace_id = $2 AND erased_at IS NULL)",
             )
             .bind(n.id.as_uuid())
             .bind(ws.as_uuid())
@@ -435,7 +437,10 @@ for_each_backend! {
                 .push(", last_synced_at = ").push_bind(s.synced_at)
                 .push(", next_poll_at = ").push_bind(s.next_poll_at)
                 .push(", poll_leased_until = NULL, version = version + 1 WHERE workspace_id = ").push_bind(ws.as_uuid())
-                .push(" AND id = ").push_bind(id.as_uuid());
+                .push(" AND id = ").push_bind(id.as_uuid())
+                // Checked on the row itself (not through its candidate), so a write that waited
+                // on an erasure's row lock re-reads it and stops.
+                .push(" AND erased_at IS NULL");
             if let Some(v) = expected_version {
                 qb.push(" AND version = ").push_bind(v);
             }
@@ -443,7 +448,7 @@ for_each_backend! {
             let row: Option<(Uuid, i64)> = qb.build_query_as().fetch_optional(&mut *tx).await?;
             let Some((connection_id, version)) = row else {
                 drop(tx);
-                let exists: Option<(i64,)> = sqlx::query_as("SELECT version FROM interviews WHERE workspace_id = $1 AND id = $2")
+                let exists: Option<(i64,)> = sqlx::query_as("SELECT version FROM interviews WHERE workspace_id = $1 AND id = $2 AND erased_at IS NULL")
                     .bind(ws.as_uuid())
                     .bind(id.as_uuid())
                     .fetch_optional(&self.pool)
@@ -506,6 +511,7 @@ for_each_backend! {
                  WHERE id IN (
                      SELECT id FROM interviews
                      WHERE next_poll_at <= $1 AND (poll_leased_until IS NULL OR poll_leased_until < $1)
+                       AND erased_at IS NULL
                      ORDER BY next_poll_at LIMIT $3{}
                  )
                  RETURNING workspace_id, id",
@@ -535,7 +541,7 @@ for_each_backend! {
         }
 
         async fn reschedule_poll(&self, ws: WorkspaceId, id: InterviewId, next_poll_at: Option<DateTime<Utc>>) -> StoreResult<()> {
-            sqlx::query("UPDATE interviews SET next_poll_at = $3, poll_leased_until = NULL WHERE workspace_id = $1 AND id = $2")
+            sqlx::query("UPDATE interviews SET next_poll_at = $3, poll_leased_until = NULL WHERE workspace_id = $1 AND id = $2 AND erased_at IS NULL")
                 .bind(ws.as_uuid())
                 .bind(id.as_uuid())
                 .bind(next_poll_at)

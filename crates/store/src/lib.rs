@@ -12,6 +12,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod candidates;
 pub mod connections;
+pub mod erasure;
 pub mod events;
 pub mod gateway_secrets;
 pub mod health;
@@ -20,6 +21,7 @@ pub mod inbound;
 pub mod interviews;
 pub mod key_events;
 pub mod mappings;
+pub mod retention;
 pub mod secret_rotation;
 pub mod templates;
 pub mod webhooks;
@@ -35,6 +37,7 @@ pub use audit::{AuditEntry, AuditFilter, AuditStore};
 pub use backend::{BackendKind, PgStore, PoolSettings, SqliteStore};
 pub use candidates::{CandidateFilter, CandidateStore};
 pub use connections::{ConnectionStore, ConnectionUpdate, StoredConnection};
+pub use erasure::{ErasedInterview, Erasure, ErasureStore, ReplayTombstone};
 pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, EventStore};
 pub use gateway_secrets::GatewaySecretStore;
@@ -45,6 +48,7 @@ pub use interviews::{InterviewFilter, InterviewStore, NewEvent, NewInterview, Sa
 pub use key_events::{KeyChange, KeyEventStore};
 pub use mappings::{Mapping, MappingStore};
 pub use page::{Page, PageRequest};
+pub use retention::RetentionStore;
 pub use secret_rotation::{Rewrap, SealedRef, SecretRotationStore};
 pub use templates::{TemplateFilter, TemplateStore, Upserted};
 pub use webhooks::{
@@ -69,6 +73,8 @@ pub trait Store:
     + InterviewStore
     + MappingStore
     + IdempotencyStore
+    + ErasureStore
+    + RetentionStore
     + HealthStore
 {
     fn backend(&self) -> BackendKind;

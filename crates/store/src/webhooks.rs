@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use gateway_core::{Event, EventId, InterviewId, MessageId, WebhookEndpointId, WorkspaceId};
+use gateway_core::{
+    CandidateId, Event, EventId, InterviewId, MessageId, WebhookEndpointId, WorkspaceId,
+};
 use serde::Serialize;
 use sqlx::types::Json;
 use utoipa::ToSchema;
@@ -42,7 +44,8 @@ pub struct Delivery {
     pub event_id: EventId,
     #[schema(example = "interview.completed")]
     pub event_type: String,
-    pub interview_id: InterviewId,
+    /// The event's interview; `null` for `candidate.*` events.
+    pub interview_id: Option<InterviewId>,
     /// `pending`, `delivered` or `failed`.
     #[schema(example = "delivered")]
     pub status: String,
@@ -184,7 +187,7 @@ struct DeliveryRow {
     id: Uuid,
     event_id: Uuid,
     event_type: String,
-    interview_id: Uuid,
+    interview_id: Option<Uuid>,
     status: String,
     attempts: i32,
     next_attempt_at: Option<DateTime<Utc>>,
@@ -212,7 +215,8 @@ struct DueRow {
     secret: Vec<u8>,
     attempts: i32,
     event_id: Uuid,
-    interview_id: Uuid,
+    interview_id: Option<Uuid>,
+    candidate_id: Option<Uuid>,
     event_type: String,
     data: Json<serde_json::Value>,
     event_created_at: DateTime<Utc>,
@@ -303,7 +307,7 @@ for_each_backend! {
 
         async fn list_deliveries(&self, ws: WorkspaceId, endpoint: WebhookEndpointId, page: PageRequest) -> StoreResult<Page<Delivery>> {
             let mut qb = sqlx::QueryBuilder::<Db>::new(
-                "SELECT d.id, d.event_id, e.type AS event_type, d.interview_id, d.status, d.attempts, d.next_attempt_at,
+                "SELECT d.id, d.event_id, e.type AS event_type, e.interview_id, d.status, d.attempts, d.next_attempt_at,
                      d.last_status, d.last_error, d.created_at, d.updated_at
                  FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
                  WHERE d.workspace_id = ",
@@ -336,7 +340,7 @@ for_each_backend! {
                     id: MessageId::from_uuid(r.id),
                     event_id: EventId::from_uuid(r.event_id),
                     event_type: r.event_type,
-                    interview_id: InterviewId::from_uuid(r.interview_id),
+                    interview_id: r.interview_id.map(InterviewId::from_uuid),
                     status: r.status,
                     attempts: r.attempts,
                     next_attempt_at: r.next_attempt_at,
@@ -372,7 +376,7 @@ for_each_backend! {
                 return Ok(Vec::new());
             }
             let mut qb = sqlx::QueryBuilder::<Db>::new(
-                "SELECT d.id, d.workspace_id, d.endpoint_id, w.url, w.secret, d.attempts, e.id AS event_id, e.interview_id,
+                "SELECT d.id, d.workspace_id, d.endpoint_id, w.url, w.secret, d.attempts, e.id AS event_id, e.interview_id, e.candidate_id,
                      e.type AS event_type, e.data, e.created_at AS event_created_at
                  FROM webhook_deliveries d
                  JOIN webhook_endpoints w ON w.id = d.endpoint_id
@@ -398,7 +402,8 @@ for_each_backend! {
                             id: EventId::from_uuid(r.event_id),
                             event_type: r.event_type.parse().map_err(StoreError::Corrupt)?,
                             created_at: r.event_created_at,
-                            interview_id: InterviewId::from_uuid(r.interview_id),
+                            interview_id: r.interview_id.map(InterviewId::from_uuid),
+                            candidate_id: r.candidate_id.map(CandidateId::from_uuid),
                             data: r.data.0,
                         },
                     })

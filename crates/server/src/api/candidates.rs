@@ -14,13 +14,15 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::pagination::{list_of, page_request};
 use crate::http::validate::{self, Checks};
+use crate::service::personal_data::{self, CandidateErasure, CandidateExport};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(upsert_candidate, list_candidates))
-        .routes(routes!(get_candidate))
+        .routes(routes!(get_candidate, erase_candidate))
         .routes(routes!(candidate_interviews))
+        .routes(routes!(export_candidate))
 }
 
 list_of!(CandidateList, Candidate);
@@ -93,7 +95,8 @@ pub async fn list_candidates(
         .into())
 }
 
-/// Get a candidate.
+/// Get a candidate. An erased candidate answers with its ids and timestamps, `erased_at`
+/// set and its personal fields empty.
 #[utoipa::path(get, path = "/v1/candidates/{id}", tag = "candidates",
     params(("id" = CandidateId, Path, description = "Candidate id")),
     responses((status = 200, body = Candidate)))]
@@ -136,4 +139,42 @@ pub async fn candidate_interviews(
     let page: gateway_store::Page<Interview> =
         state.store.list_interviews(ws, &filter, page).await?;
     Ok(page.into())
+}
+
+/// Erase a candidate's personal data: the candidate record, every interview's url, result
+/// (scores, transcript, artifacts), error and vendor data, the events and webhook payloads
+/// about them, stored idempotent replays and vendor webhooks naming them. Ids, statuses and
+/// timestamps stay. Subscribed endpoints get `candidate.erased` (ids only). The vendors keep
+/// their own copies: `vendor_copies` names them with the vendor's ids. Erasing an erased
+/// candidate changes nothing and answers the same (200, the first `erased_at`).
+#[utoipa::path(delete, path = "/v1/candidates/{id}", tag = "candidates",
+    params(("id" = CandidateId, Path, description = "Candidate id")),
+    responses((status = 200, body = CandidateErasure),
+        (status = 404, description = "No such candidate in this workspace", body = crate::http::error::Problem)))]
+pub async fn erase_candidate(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<CandidateId>,
+) -> ApiResult<Json<CandidateErasure>> {
+    principal.require(Scope::CandidatesWrite)?;
+    Ok(Json(
+        personal_data::erase(&state, principal.workspace_id, principal.key_id, id).await?,
+    ))
+}
+
+/// Everything the gateway holds about a candidate (a subject-access request): the record,
+/// every interview with its result, transcript, artifacts and vendor data, and their events.
+#[utoipa::path(get, path = "/v1/candidates/{id}/export", tag = "candidates",
+    params(("id" = CandidateId, Path, description = "Candidate id")),
+    responses((status = 200, body = CandidateExport),
+        (status = 404, description = "No such candidate in this workspace", body = crate::http::error::Problem)))]
+pub async fn export_candidate(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<CandidateId>,
+) -> ApiResult<Json<CandidateExport>> {
+    principal.require(Scope::CandidatesRead)?;
+    Ok(Json(
+        personal_data::export(&state, principal.workspace_id, id).await?,
+    ))
 }

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     Conflict,
+    /// The resource's data was erased (a replay of a request about an erased candidate).
+    Erased,
     IdempotencyConflict,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -63,6 +65,11 @@ impl ErrorCode {
                 StatusCode::CONFLICT,
                 "conflict",
                 "Conflict with the current state",
+            ),
+            Erased => (
+                StatusCode::GONE,
+                "erased",
+                "The data this answer held was erased",
             ),
             IdempotencyConflict => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -391,6 +398,7 @@ mod tests {
             NotFound,
             MethodNotAllowed,
             Conflict,
+            Erased,
             IdempotencyConflict,
             PayloadTooLarge,
             UnsupportedMediaType,

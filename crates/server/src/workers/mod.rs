@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 
 pub mod outbound_webhooks;
 pub mod poller;
+pub mod retention;
 
 use crate::service::inbound_webhooks;
 use crate::state::AppState;
@@ -97,6 +98,25 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()
                 let s = s.clone();
                 async move {
                     poller::poll_due(&s).await;
+                }
+            },
+        ));
+    }
+
+    // Personal data past its retention age (when any is configured).
+    if cfg.retention.any() {
+        let s = state.clone();
+        // Names this process in the job lease; any unique text does.
+        let holder = uuid::Uuid::now_v7().to_string();
+        handles.push(every(
+            stop.clone(),
+            Duration::from_secs(cfg.retention.tick_secs),
+            move || {
+                let (s, holder) = (s.clone(), holder.clone());
+                async move {
+                    if let Err(e) = retention::run_once(&s, &holder).await {
+                        tracing::warn!(error = %e, "retention pass failed; retried next tick");
+                    }
                 }
             },
         ));
