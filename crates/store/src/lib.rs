@@ -12,6 +12,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod candidates;
 pub mod connections;
+pub mod console_sessions;
 pub mod events;
 pub mod gateway_secrets;
 pub mod health;
@@ -35,6 +36,7 @@ pub use audit::{AuditEntry, AuditFilter, AuditStore};
 pub use backend::{BackendKind, PgStore, PoolSettings, SqliteStore};
 pub use candidates::{CandidateFilter, CandidateStore};
 pub use connections::{ConnectionStore, ConnectionUpdate, StoredConnection};
+pub use console_sessions::{ConsoleSession, ConsoleSessionStore};
 pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, EventStore};
 pub use gateway_secrets::GatewaySecretStore;
@@ -70,6 +72,7 @@ pub trait Store:
     + MappingStore
     + IdempotencyStore
     + HealthStore
+    + ConsoleSessionStore
 {
     fn backend(&self) -> BackendKind;
 }
