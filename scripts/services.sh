@@ -49,6 +49,15 @@ ensure_redis() {
   exit 1
 }
 
+# The admin console's browser tests drive Debian's headless Chromium through chromedriver.
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then return; fi
+  need_root Chromium
+  echo "scripts/test: installing chromium and chromium-driver" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null ||
+    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; }
+}
+
 # A fresh database per run; each test then makes its own schema inside it.
 fresh_test_database() {
   local name="$1"

@@ -125,37 +125,40 @@ impl Gateway {
         };
         // Swagger UI's assets are compiled in (`vendored`): /docs works offline.
         let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi);
-        api.with_state(self.state.clone())
-            .merge(docs)
-            .fallback(|| async {
-                ApiError::new(crate::http::error::ErrorCode::NotFound, "no such route")
-            })
-            .layer(DefaultBodyLimit::max(
-                self.state.config.server.body_limit_bytes,
-            ))
-            .layer(axum::middleware::from_fn_with_state(
-                self.state.clone(),
-                idempotency,
-            ))
-            .layer(axum::middleware::from_fn_with_state(
-                RateLimitState {
-                    limiter: self.state.limiter.clone(),
-                    default: KeyQuota {
-                        per_minute: self.state.config.rate_limit.default_requests_per_minute,
-                        burst: self.state.config.rate_limit.default_burst,
-                    },
-                    fail_open: self.state.config.rate_limit.fail_open,
+        let mut app = api.with_state(self.state.clone()).merge(docs);
+        if self.state.config.console.enabled {
+            // HTML, not API: outside the OpenAPI document, authenticated by its own sessions.
+            app = app.merge(crate::console::router().with_state(self.state.clone()));
+        }
+        app.fallback(|| async {
+            ApiError::new(crate::http::error::ErrorCode::NotFound, "no such route")
+        })
+        .layer(DefaultBodyLimit::max(
+            self.state.config.server.body_limit_bytes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            self.state.clone(),
+            idempotency,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            RateLimitState {
+                limiter: self.state.limiter.clone(),
+                default: KeyQuota {
+                    per_minute: self.state.config.rate_limit.default_requests_per_minute,
+                    burst: self.state.config.rate_limit.default_burst,
                 },
-                rate_limit,
-            ))
-            .layer(axum::middleware::from_fn_with_state(
-                self.state.auth.clone(),
-                require_api_key,
-            ))
-            .layer(axum::middleware::from_fn_with_state(
-                limits,
-                request_context,
-            ))
+                fail_open: self.state.config.rate_limit.fail_open,
+            },
+            rate_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            self.state.auth.clone(),
+            require_api_key,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            request_context,
+        ))
     }
 
     /// Serve on `listener` until `shutdown` resolves, then finish in-flight requests (for at

@@ -28,6 +28,26 @@ pub struct Config {
     pub poller: PollerConfig,
     pub webhooks: WebhooksConfig,
     pub retention: RetentionConfig,
+    #[serde(default)]
+    pub console: ConsoleConfig,
+}
+
+/// The admin console at `/console`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    pub enabled: bool,
+    /// A session unused this long ends; the next request asks to sign in again.
+    pub idle_timeout_mins: u32,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            idle_timeout_mins: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

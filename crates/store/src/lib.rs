@@ -13,6 +13,7 @@ pub mod audit;
 pub mod candidates;
 pub mod connections;
 pub mod erasure;
+pub mod console_sessions;
 pub mod events;
 pub mod gateway_secrets;
 pub mod health;
@@ -38,6 +39,7 @@ pub use backend::{BackendKind, PgStore, PoolSettings, SqliteStore};
 pub use candidates::{CandidateFilter, CandidateStore};
 pub use connections::{ConnectionStore, ConnectionUpdate, StoredConnection};
 pub use erasure::{ErasedInterview, Erasure, ErasureStore, ReplayTombstone};
+pub use console_sessions::{ConsoleSession, ConsoleSessionStore};
 pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, EventStore};
 pub use gateway_secrets::GatewaySecretStore;
@@ -76,6 +78,7 @@ pub trait Store:
     + ErasureStore
     + RetentionStore
     + HealthStore
+    + ConsoleSessionStore
 {
     fn backend(&self) -> BackendKind;
 }

@@ -16,6 +16,8 @@ pub fn is_open_route(method: &Method, path: &str) -> bool {
         "/health/live" | "/health/ready" | "/metrics" | "/openapi.json" => *method == Method::GET,
         _ if path == "/docs" || path.starts_with("/docs/") => *method == Method::GET,
         _ if path.starts_with("/v1/inbound/") => *method == Method::POST,
+        // The console signs its own sessions in and checks them on every request.
+        _ if crate::console::is_console_path(path) => true,
         _ => false,
     }
 }
@@ -61,5 +63,7 @@ mod tests {
         assert!(!is_open_route(&Method::GET, "/v1/workspaces"));
         assert!(!is_open_route(&Method::GET, "/docsx"));
         assert!(!is_open_route(&Method::GET, "/v1/health/ready"));
+        assert!(is_open_route(&Method::POST, "/console/sign-in"));
+        assert!(!is_open_route(&Method::GET, "/consolex"));
     }
 }

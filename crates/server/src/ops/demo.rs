@@ -239,7 +239,8 @@ curl -s "$GW/v1/events?interview_id=$ID" -H "Authorization: Bearer $KEY"; echo"#
             }
         }
         out.push_str(&format!(
-            "\nThe API reference is at {g}/docs (Swagger UI) and {g}/openapi.json.\n"
+            "\nThe admin console is at {g}/console (sign in with the key above).\n\
+             The API reference is at {g}/docs (Swagger UI) and {g}/openapi.json.\n"
         ));
         out
     }

@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod cli;
 mod connections;
+mod console;
 mod crash;
 mod demo;
 mod egress;
