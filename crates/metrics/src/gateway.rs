@@ -17,6 +17,10 @@ pub struct GatewayMetrics {
     pub webhook_deliveries: Family<Counter, 1>,
     pub inbound_webhooks: Family<Counter, 2>,
     pub poller_reads: Family<Counter, 1>,
+    /// Completion callbacks to ATS partners, by partner and outcome (sent, retry, failed).
+    pub partner_callbacks: Family<Counter, 2>,
+    /// Errors ATS partners reported about our answers (Greenhouse `response_error`).
+    pub partner_errors_reported: Family<Counter, 1>,
 }
 
 /// How a vendor call ended, as one low-cardinality label.
@@ -92,6 +96,16 @@ impl GatewayMetrics {
                 "Interviews read from vendors by the poller, by outcome (ok, failed).",
                 ["outcome"],
             ),
+            partner_callbacks: Family::new(
+                "gateway_partner_callbacks_total",
+                "Completion callbacks sent to ATS partners, by partner and outcome (sent, retry, failed).",
+                ["partner", "outcome"],
+            ),
+            partner_errors_reported: Family::new(
+                "gateway_partner_errors_reported_total",
+                "Errors ATS partners reported about the gateway's answers, by partner.",
+                ["partner"],
+            ),
         }
     }
 
@@ -104,6 +118,8 @@ impl GatewayMetrics {
         self.webhook_deliveries.render(out);
         self.inbound_webhooks.render(out);
         self.poller_reads.render(out);
+        self.partner_callbacks.render(out);
+        self.partner_errors_reported.render(out);
     }
 }
 

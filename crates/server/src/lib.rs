@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod http;
 pub mod ops;
+pub mod partners;
 pub mod rate_limit;
 pub mod registry;
 pub mod secrets;

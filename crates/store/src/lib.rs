@@ -20,6 +20,7 @@ pub mod inbound;
 pub mod interviews;
 pub mod key_events;
 pub mod mappings;
+pub mod partners;
 pub mod secret_rotation;
 pub mod templates;
 pub mod webhooks;
@@ -45,6 +46,10 @@ pub use interviews::{InterviewFilter, InterviewStore, NewEvent, NewInterview, Sa
 pub use key_events::{KeyChange, KeyEventStore};
 pub use mappings::{Mapping, MappingStore};
 pub use page::{Page, PageRequest};
+pub use partners::{
+    CallbackOutcome, Claim, DueCallback, PartnerError, PartnerRequest, PartnerRequestIn,
+    PartnerStore,
+};
 pub use secret_rotation::{Rewrap, SealedRef, SecretRotationStore};
 pub use templates::{TemplateFilter, TemplateStore, Upserted};
 pub use webhooks::{
@@ -68,6 +73,7 @@ pub trait Store:
     + CandidateStore
     + InterviewStore
     + MappingStore
+    + PartnerStore
     + IdempotencyStore
     + HealthStore
 {

@@ -14,6 +14,7 @@ mod crash;
 mod demo;
 mod errors;
 mod flowmingo;
+mod greenhouse;
 mod health;
 mod idempotency;
 mod inbound;
