@@ -21,6 +21,10 @@ pub struct GatewayMetrics {
     pub retention_stripped: Family<Counter, 1>,
     /// Candidate erasures carried out (a repeated erase is not counted).
     pub candidates_erased: Family<Counter, 1>,
+    /// Completion callbacks to ATS partners, by partner and outcome (sent, retry, failed).
+    pub partner_callbacks: Family<Counter, 2>,
+    /// Errors ATS partners reported about our answers (Greenhouse `response_error`).
+    pub partner_errors_reported: Family<Counter, 1>,
 }
 
 /// How a vendor call ended, as one low-cardinality label.
@@ -106,6 +110,16 @@ impl GatewayMetrics {
                 "Candidates erased on request, by whether a vendor still holds their data (vendor_copies = yes/no).",
                 ["vendor_copies"],
             ),
+            partner_callbacks: Family::new(
+                "gateway_partner_callbacks_total",
+                "Completion callbacks sent to ATS partners, by partner and outcome (sent, retry, failed).",
+                ["partner", "outcome"],
+            ),
+            partner_errors_reported: Family::new(
+                "gateway_partner_errors_reported_total",
+                "Errors ATS partners reported about the gateway's answers, by partner.",
+                ["partner"],
+            ),
         }
     }
 
@@ -120,6 +134,8 @@ impl GatewayMetrics {
         self.poller_reads.render(out);
         self.retention_stripped.render(out);
         self.candidates_erased.render(out);
+        self.partner_callbacks.render(out);
+        self.partner_errors_reported.render(out);
     }
 }
 

@@ -7,6 +7,7 @@ pub mod config;
 pub mod console;
 pub mod http;
 pub mod ops;
+pub mod partners;
 pub mod rate_limit;
 pub mod registry;
 pub mod secrets;

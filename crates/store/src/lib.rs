@@ -12,8 +12,8 @@ pub mod api_keys;
 pub mod audit;
 pub mod candidates;
 pub mod connections;
-pub mod erasure;
 pub mod console_sessions;
+pub mod erasure;
 pub mod events;
 pub mod gateway_secrets;
 pub mod health;
@@ -22,6 +22,7 @@ pub mod inbound;
 pub mod interviews;
 pub mod key_events;
 pub mod mappings;
+pub mod partners;
 pub mod retention;
 pub mod secret_rotation;
 pub mod templates;
@@ -38,8 +39,8 @@ pub use audit::{AuditEntry, AuditFilter, AuditStore};
 pub use backend::{BackendKind, PgStore, PoolSettings, SqliteStore};
 pub use candidates::{CandidateFilter, CandidateStore};
 pub use connections::{ConnectionStore, ConnectionUpdate, StoredConnection};
-pub use erasure::{ErasedInterview, Erasure, ErasureStore, ReplayTombstone};
 pub use console_sessions::{ConsoleSession, ConsoleSessionStore};
+pub use erasure::{ErasedInterview, Erasure, ErasureStore, ReplayTombstone};
 pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, EventStore};
 pub use gateway_secrets::GatewaySecretStore;
@@ -50,6 +51,10 @@ pub use interviews::{InterviewFilter, InterviewStore, NewEvent, NewInterview, Sa
 pub use key_events::{KeyChange, KeyEventStore};
 pub use mappings::{Mapping, MappingStore};
 pub use page::{Page, PageRequest};
+pub use partners::{
+    CallbackOutcome, Claim, DueCallback, PartnerError, PartnerRequest, PartnerRequestIn,
+    PartnerStore,
+};
 pub use retention::RetentionStore;
 pub use secret_rotation::{Rewrap, SealedRef, SecretRotationStore};
 pub use templates::{TemplateFilter, TemplateStore, Upserted};
@@ -74,6 +79,7 @@ pub trait Store:
     + CandidateStore
     + InterviewStore
     + MappingStore
+    + PartnerStore
     + IdempotencyStore
     + ErasureStore
     + RetentionStore

@@ -10,6 +10,7 @@ pub mod health;
 pub mod inbound_webhooks;
 pub mod interviews;
 pub mod metrics;
+pub mod partners;
 pub mod passthrough;
 pub mod providers;
 pub mod templates;
@@ -36,4 +37,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(webhook_endpoints::router())
         .merge(inbound_webhooks::router())
+        .merge(partners::router())
+        .merge(crate::partners::router())
 }

@@ -34,6 +34,7 @@ use crate::http::error::{ErrorCode, Problem, ProviderProblem};
         (name = "webhooks", description = "Endpoints the gateway delivers events to (Standard Webhooks), and their deliveries."),
         (name = "inbound", description = "Where vendors send their webhooks; verified per connection, no API key."),
         (name = "interviews", description = "One candidate on one template: invite (one or up to 1000), list, read, sync."),
+        (name = "partners", description = "ATS partner contracts: Greenhouse calls `/partners/greenhouse/…` with HTTP Basic (an API key as the username, empty password); `/v1/partners/…` shows operators what partners sent."),
     )
 )]
 pub struct ApiDoc;
@@ -51,6 +52,11 @@ impl Modify for Shared {
                     .bearer_format("igk_<lookup>_<secret>")
                     .build(),
             ),
+        );
+        // ATS partners (`/partners/…`) send the API key as the Basic username.
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         );
     }
 }

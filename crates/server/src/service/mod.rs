@@ -6,5 +6,6 @@ pub mod connections;
 pub mod events;
 pub mod inbound_webhooks;
 pub mod interviews;
+pub mod partners;
 pub mod personal_data;
 pub mod templates;

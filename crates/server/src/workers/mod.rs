@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub mod outbound_webhooks;
+pub mod partner_callbacks;
 pub mod poller;
 pub mod retention;
 
@@ -85,6 +86,18 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()
                 // Keep going while the queue has work, so a backlog drains at full speed.
                 while outbound_webhooks::deliver_due(&s, &http).await > 0 {}
             }
+        },
+    ));
+
+    // Completion callbacks owed to ATS partners, through the same egress rules as webhooks.
+    let s = state.clone();
+    let http = outbound_webhooks::client(&cfg.webhooks);
+    handles.push(every(
+        stop.clone(),
+        Duration::from_millis(cfg.webhooks.tick_ms),
+        move || {
+            let (s, http) = (s.clone(), http.clone());
+            async move { while partner_callbacks::send_due(&s, &http).await > 0 {} }
         },
     ));
 

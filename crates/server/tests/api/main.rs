@@ -16,6 +16,7 @@ mod demo;
 mod egress;
 mod errors;
 mod flowmingo;
+mod greenhouse;
 mod health;
 mod hostile;
 mod idempotency;

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::routing::any;
 use axum::Router;
 
 #[derive(Debug, Clone)]
 pub struct Received {
+    pub method: axum::http::Method,
     pub headers: HeaderMap,
     pub body: serde_json::Value,
     pub raw: Vec<u8>,
@@ -31,21 +32,24 @@ impl Receiver {
         let (got, script) = (r.got.clone(), r.script.clone());
         let app = Router::new().route(
             "/hook",
-            post(move |headers: HeaderMap, body: Bytes| {
-                let (got, script) = (got.clone(), script.clone());
-                async move {
-                    got.lock().unwrap().push(Received {
-                        body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
-                        raw: body.to_vec(),
-                        headers,
-                        at: std::time::Instant::now(),
-                    });
-                    let next = script.lock().unwrap().pop_front();
-                    let (status, delay) = next.unwrap_or((200, Duration::ZERO));
-                    tokio::time::sleep(delay).await;
-                    StatusCode::from_u16(status).unwrap()
-                }
-            }),
+            any(
+                move |method: axum::http::Method, headers: HeaderMap, body: Bytes| {
+                    let (got, script) = (got.clone(), script.clone());
+                    async move {
+                        got.lock().unwrap().push(Received {
+                            body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+                            raw: body.to_vec(),
+                            method,
+                            headers,
+                            at: std::time::Instant::now(),
+                        });
+                        let next = script.lock().unwrap().pop_front();
+                        let (status, delay) = next.unwrap_or((200, Duration::ZERO));
+                        tokio::time::sleep(delay).await;
+                        StatusCode::from_u16(status).unwrap()
+                    }
+                },
+            ),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
