@@ -300,6 +300,21 @@ for_each_backend! {
             .execute(&mut **tx)
             .await?;
             Self::redact_events_of(tx, ws, interviews, at).await?;
+            // An ATS's links to the person's application (Greenhouse profile and callback
+            // URLs name it); a callback not yet sent is dropped with them.
+            sqlx::query(
+                "UPDATE partner_requests SET callback_url = '', profile_url = NULL,
+                     callback_status = CASE WHEN callback_status = 'waiting' THEN 'failed' ELSE callback_status END,
+                     last_error = CASE WHEN callback_status = 'waiting' THEN 'the candidate was erased' ELSE last_error END,
+                     updated_at = $3
+                 WHERE workspace_id = $1 AND interview_id IN
+                     (SELECT id FROM interviews WHERE workspace_id = $1 AND candidate_id = $2)",
+            )
+            .bind(ws.as_uuid())
+            .bind(id.as_uuid())
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
 
             // What other rows may name the person by: the gateway's ids (on the wire and as
             // bare UUIDs, which vendors echo as correlation ids), the vendors' ids, the email.
