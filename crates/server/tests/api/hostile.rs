@@ -39,10 +39,14 @@ fn needs(method: &str, path: &str) -> Needs {
         (_, p) if p.starts_with("/v1/api-keys") => s(KeysWrite),
         ("get", "/v1/audit-log") => s(Admin),
         (_, p) if p.starts_with("/v1/workspaces") => s(Admin),
-        ("post", "/v1/candidates") => s(CandidatesWrite),
-        ("get", "/v1/candidates" | "/v1/candidates/{id}") => s(CandidatesRead),
+        ("post", "/v1/candidates") | ("delete", "/v1/candidates/{id}") => s(CandidatesWrite),
+        ("get", "/v1/candidates" | "/v1/candidates/{id}" | "/v1/candidates/{id}/export") => {
+            s(CandidatesRead)
+        }
         ("get", "/v1/candidates/{id}/interviews") => s(InterviewsRead),
-        ("get", "/v1/connections" | "/v1/connections/{id}") => s(ConnectionsRead),
+        ("get", "/v1/connections" | "/v1/connections/{id}" | "/v1/connections/{id}/calls") => {
+            s(ConnectionsRead)
+        }
         ("post", "/v1/connections/{id}/check") => s(ConnectionsRead),
         ("post", "/v1/connections/{id}/passthrough") => s(Passthrough),
         ("post", "/v1/connections") | ("patch" | "delete", "/v1/connections/{id}") => {
@@ -54,13 +58,26 @@ fn needs(method: &str, path: &str) -> Needs {
             s(TemplatesWrite)
         }
         ("get", "/v1/interviews" | "/v1/interviews/{id}") => s(InterviewsRead),
-        ("post", "/v1/interviews" | "/v1/interviews/batch" | "/v1/interviews/{id}/sync") => {
-            s(InterviewsWrite)
+        ("post", "/v1/interviews" | "/v1/interviews/batch" | "/v1/interviews/{id}/sync")
+        | ("post", "/v1/interviews/{id}/cancel")
+        | ("patch", "/v1/interviews/{id}") => s(InterviewsWrite),
+        // ATS partners (HTTP Basic there, Bearer accepted too) and their operator routes.
+        ("get", "/partners/greenhouse/list_tests") => s(TemplatesRead),
+        ("post", "/partners/greenhouse/send_test") => s(InterviewsWrite),
+        ("get", "/partners/greenhouse/test_status") => s(InterviewsRead),
+        ("post", "/partners/greenhouse/response_error") => s(InterviewsRead),
+        ("get", "/v1/partners/{partner}/requests" | "/v1/partners/{partner}/errors") => {
+            s(InterviewsRead)
+        }
+        ("put" | "delete", "/v1/partners/{partner}/hidden-templates/{template_id}") => {
+            s(TemplatesWrite)
         }
         ("get", "/v1/events" | "/v1/events/{id}") => s(WebhooksRead),
         ("post", "/v1/events/{id}/redeliver") => s(WebhooksWrite),
         ("get", p) if p.starts_with("/v1/webhook-endpoints") => s(WebhooksRead),
-        ("post" | "delete", p) if p.starts_with("/v1/webhook-endpoints") => s(WebhooksWrite),
+        ("post" | "delete" | "patch", p) if p.starts_with("/v1/webhook-endpoints") => {
+            s(WebhooksWrite)
+        }
         _ => panic!(
             "the hostile walk has no scope for {method} {path}: add it here and to the README"
         ),
@@ -79,8 +96,14 @@ struct Ids {
 
 impl Ids {
     fn concrete(&self, path: &str) -> String {
+        let path = path
+            .replace("{partner}", "greenhouse")
+            .replace("{template_id}", &self.template);
+        if path.ends_with("/test_status") {
+            return format!("{path}?partner_interview_id={}", self.interview);
+        }
         if !path.contains("{id}") {
-            return path.to_string();
+            return path;
         }
         let id = match path.split('/').nth(2).unwrap_or_default() {
             "api-keys" => &self.api_key,
@@ -118,6 +141,13 @@ impl Ids {
                 "provider_ref": {"kind": "posting", "id": "p"}}),
             ("post", "/v1/webhook-endpoints") => json!({"url": "https://hooks.example.com/walk"}),
             ("post", "/v1/workspaces") => json!({"name": "walk"}),
+            ("post", "/partners/greenhouse/send_test") => json!({"partner_test_id": self.template,
+                "url": "https://example.com/greenhouse/walk",
+                "candidate": {"first_name": "Walk", "last_name": "Er", "email": "walk3@example.com",
+                    "greenhouse_profile_url": "https://app.greenhouse.io/people/1"}}),
+            ("post", "/partners/greenhouse/response_error") => {
+                json!({"api_call": "test_status", "errors": ["walk"]})
+            }
             _ => return None,
         };
         Some(v)
@@ -130,8 +160,12 @@ fn references_owner(method: &str, path: &str) -> bool {
         (method, path),
         (
             "post",
-            "/v1/interviews" | "/v1/interviews/batch" | "/v1/templates" | "/v1/templates/link"
-        )
+            "/v1/interviews"
+                | "/v1/interviews/batch"
+                | "/v1/templates"
+                | "/v1/templates/link"
+                | "/partners/greenhouse/send_test"
+        ) | ("get", "/partners/greenhouse/test_status")
     )
 }
 
@@ -264,7 +298,9 @@ async fn hostile_keys_get_nothing_on_any_route(app: TestApp) {
         if !path.starts_with("/v1/api-keys") {
             callers.push(("keys:write only", key_manager.clone(), 403));
         }
-        let takes_id = path.contains("{id}") || references_owner(method, path);
+        let takes_id = path.contains("{id}")
+            || path.contains("{template_id}")
+            || references_owner(method, path);
         if scope == Scope::Admin {
             callers.push(("of another workspace", stranger.clone(), 403));
         } else if takes_id {

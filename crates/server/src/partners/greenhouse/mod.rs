@@ -25,7 +25,7 @@ use crate::service::partners::{self, TestRequest};
 use crate::state::AppState;
 use crate::workers::outbound_webhooks::check_url;
 
-use wire::{ResponseErrorIn, SendTestIn, SendTestOut, TestOut, TestStatusOut};
+use wire::{Recorded, ResponseErrorIn, SendTestIn, SendTestOut, TestOut, TestStatusOut};
 
 pub const PARTNER: &str = "greenhouse";
 
@@ -214,12 +214,12 @@ pub async fn test_status(
 /// `gateway_partner_errors_reported_total`, answered 200. Scope `interviews:read`.
 #[utoipa::path(post, path = "/partners/greenhouse/response_error", tag = "partners",
     security(("basic" = [])), request_body = ResponseErrorIn,
-    responses((status = 200, description = "Recorded")))]
+    responses((status = 200, body = Recorded, description = "Recorded")))]
 pub async fn response_error(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<ResponseErrorIn>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Recorded>> {
     principal.require(Scope::InterviewsRead)?;
     let ws = principal.workspace_id;
     let mut checks = Checks::new();
@@ -271,5 +271,5 @@ pub async fn response_error(
         state: &state,
     })
     .await;
-    Ok(Json(serde_json::json!({})))
+    Ok(Json(Recorded {}))
 }

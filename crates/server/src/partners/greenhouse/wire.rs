@@ -79,3 +79,7 @@ pub struct ResponseErrorIn {
     /// person's address.
     pub candidate_email: Option<String>,
 }
+
+/// The answer to `response_error`: an empty object.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recorded {}
