@@ -273,8 +273,7 @@ pub async fn get_api_key(
 /// keys); otherwise 403.
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys",
     params(("id" = ApiKeyId, Path, description = "API key id")),
-    responses((status = 200, body = ApiKey, description = "The revoked key"),
-        (status = 403, description = "The key lacks `keys:write` or a scope of the revoked key")))]
+    responses((status = 200, body = ApiKey, description = "The revoked key")))]
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     principal: Principal,
@@ -309,8 +308,7 @@ pub async fn revoke_api_key(
 /// keys); otherwise 403, before anything changes.
 #[utoipa::path(post, path = "/v1/api-keys/{id}/rotate", tag = "api-keys", request_body = RotateIn,
     params(("id" = ApiKeyId, Path, description = "API key id")),
-    responses((status = 200, body = ApiKeyCreated),
-        (status = 403, description = "The key lacks `keys:write` or a scope of the rotated key")))]
+    responses((status = 200, body = ApiKeyCreated)))]
 pub async fn rotate_api_key(
     State(state): State<AppState>,
     principal: Principal,

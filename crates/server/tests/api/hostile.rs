@@ -282,8 +282,8 @@ async fn hostile_keys_get_nothing_on_any_route(app: TestApp) {
     let mut lacking_keys = std::collections::HashMap::new();
     for (_, _, need) in &ops {
         if let Needs::Scope(scope) = *need {
-            if !lacking_keys.contains_key(&scope) {
-                lacking_keys.insert(scope, app.key_in(&ws, &all_but(scope)).await);
+            if let std::collections::hash_map::Entry::Vacant(e) = lacking_keys.entry(scope) {
+                e.insert(app.key_in(&ws, &all_but(scope)).await);
             }
         }
     }
