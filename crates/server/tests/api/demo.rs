@@ -48,6 +48,34 @@ async fn the_demo_walkthrough_runs_as_printed_to_a_completed_interview() {
     let gw = demo.gateway_url.clone();
     let text = demo.instructions();
     assert!(text.contains(&format!("export KEY={key}")));
+    // The console URL is printed and the demo's admin key signs in there.
+    assert!(text.contains(&format!("{gw}/console")), "{text}");
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = browser
+        .get(format!("{gw}/console/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let pre = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = pre.split_once('=').unwrap().1.to_string();
+    let signed_in = browser
+        .post(format!("{gw}/console/sign-in"))
+        .header("cookie", &pre)
+        .form(&[("csrf", token.as_str()), ("api_key", key.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/console");
     let providers: Vec<&str> = demo.vendors.iter().map(|v| v.provider).collect();
     assert_eq!(
         providers,

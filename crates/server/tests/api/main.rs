@@ -8,6 +8,7 @@ mod harness;
 mod api_keys;
 mod audit;
 mod auth;
+mod browser;
 mod cli;
 mod connections;
 mod console;
