@@ -80,6 +80,18 @@ impl Gateway {
             Duration::from_secs(config.auth.cache_ttl_secs),
         ));
         let policy = config.vendors.retry_policy();
+        let registry = ProviderRegistry::standard(policy);
+        if let Some(unknown) = config
+            .vendors
+            .base_urls
+            .keys()
+            .find(|p| registry.get(p).is_none())
+        {
+            anyhow::bail!(
+                "configuration key `vendors.base_urls.{unknown}`: no such provider (known: {})",
+                registry.names().join(", ")
+            );
+        }
         let limiter = Arc::new(match config.rate_limit.backend {
             RateLimitBackend::Memory => Limiter::Memory(MemoryLimiter::default()),
             RateLimitBackend::Redis => Limiter::Redis(
@@ -93,7 +105,7 @@ impl Gateway {
         });
         let gateway = Self {
             state: AppState::new(StateInner {
-                registry: ProviderRegistry::standard(policy),
+                registry,
                 passthrough_http: provider_http::VendorHttp::new("passthrough", 0, policy),
                 inbound_key,
                 limiter,

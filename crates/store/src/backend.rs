@@ -45,14 +45,22 @@ impl BackendKind {
 pub(crate) trait Dialect {
     /// Row locks for work queues; SQLite has one writer, so it needs none.
     const SKIP_LOCKED: &'static str;
+    /// The JSON object `old` with `new`'s keys laid over it: keys only `old` has are kept.
+    fn json_overlay(old: &str, new: &str) -> String;
 }
 
 impl Dialect for PgStore {
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+    fn json_overlay(old: &str, new: &str) -> String {
+        format!("{old} || {new}")
+    }
 }
 
 impl Dialect for SqliteStore {
     const SKIP_LOCKED: &'static str = "";
+    fn json_overlay(old: &str, new: &str) -> String {
+        format!("json_patch({old}, {new})")
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

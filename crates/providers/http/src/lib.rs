@@ -8,12 +8,16 @@
 
 mod client;
 mod limiter;
+pub mod outcomes;
 mod policy;
 pub mod url_path;
+pub mod vendor;
 
 pub use client::{Call, Safety, VendorHttp, VendorResponse};
 pub use limiter::OutboundLimits;
+pub use outcomes::Outcomes;
 pub use policy::RetryPolicy;
+pub use vendor::{Failure, VendorApi};
 
 use gateway_core::{FieldError, ProviderError};
 

@@ -44,7 +44,7 @@ where
                     "the request body exceeds the configured limit",
                 )
             } else {
-                ApiError::invalid(rejection.body_text()).with_status(StatusCode::BAD_REQUEST)
+                ApiError::malformed(rejection.body_text())
             }
         })?;
         // serde would build a struct from a JSON array; every body here is an object.
@@ -60,9 +60,8 @@ where
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
-    de.end().map_err(|e| {
-        ApiError::invalid(format!("malformed JSON: {e}")).with_status(StatusCode::BAD_REQUEST)
-    })?;
+    de.end()
+        .map_err(|e| ApiError::malformed(format!("malformed JSON: {e}")))?;
     Ok(value)
 }
 
@@ -77,7 +76,7 @@ fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
             } else {
                 format!("malformed JSON: {inner}")
             };
-            ApiError::invalid(detail).with_status(StatusCode::BAD_REQUEST)
+            ApiError::malformed(detail)
         }
         Category::Data => {
             let message = strip_position(&inner.to_string());
@@ -153,7 +152,7 @@ where
                 } else {
                     path
                 };
-                ApiError::field(field, message).with_status(StatusCode::BAD_REQUEST)
+                ApiError::field(field, message).with_code(ErrorCode::MalformedRequest)
             })
     }
 }
