@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::id::{ConnectionId, TemplateId};
+use crate::provider_error::FieldError;
 
 /// What a candidate is invited to: a Flowmingo interview set or project, an InterviewFlowAI
 /// interviewer, a HeyMilo posting, a TapTalent assessment flow.
@@ -23,9 +24,10 @@ pub struct Template {
     pub remote_data: serde_json::Value,
 }
 
-/// Which vendor object a template stands for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// Which vendor object a template stands for: a kind and an id every vendor has, plus
+/// whatever else one vendor needs to address it (HeyMilo: the posting's `url_key`), which
+/// only that vendor's adapter reads and documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ProviderRef {
     /// The vendor's kind of object: `interview_set`, `project`, `interviewer`, `posting`,
     /// `assessment_flow`.
@@ -34,9 +36,50 @@ pub struct ProviderRef {
     /// The vendor's id for it.
     #[schema(example = "posting_123")]
     pub id: String,
-    /// HeyMilo only: the posting's `url_key`, the address candidates are ingested at.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url_key: Option<String>,
+    /// The adapter-owned part, beside `kind` and `id` in the JSON: opaque to the gateway,
+    /// typed and checked inside the vendor's adapter (see the provider's documentation;
+    /// HeyMilo: `url_key`, the address candidates are ingested at). Keys a vendor does not
+    /// take are refused when a template is linked.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub vendor: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ProviderRef {
+    /// A reference with no adapter-owned part.
+    pub fn new(kind: impl Into<String>, id: impl Into<String>) -> Self {
+        Self {
+            kind: kind.into(),
+            id: id.into(),
+            vendor: serde_json::Map::new(),
+        }
+    }
+
+    /// The adapter-owned part read as the adapter's own type `T`; a key `T` does not take,
+    /// or a value of the wrong shape, is an error naming `provider_ref.<key>`.
+    pub fn vendor_part<T: serde::de::DeserializeOwned>(&self) -> Result<T, Vec<FieldError>> {
+        let value = serde_json::Value::Object(self.vendor.clone());
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." {
+                "provider_ref".to_string()
+            } else {
+                format!("provider_ref.{path}")
+            };
+            vec![FieldError::new(field, e.into_inner().to_string())]
+        })
+    }
+
+    /// Refuse any adapter-owned part: for vendors whose objects a kind and id address.
+    pub fn without_vendor_part(&self) -> Result<(), Vec<FieldError>> {
+        match self.vendor.keys().next() {
+            None => Ok(()),
+            Some(key) => Err(vec![FieldError::new(
+                format!("provider_ref.{key}"),
+                "this provider takes no such field",
+            )]),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

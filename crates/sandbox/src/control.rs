@@ -17,21 +17,18 @@ use crate::shared::Shared;
 use crate::webhooks::Delivery;
 
 pub fn routes(shared: Shared) -> Router {
-    Router::new()
+    let mut app = Router::new()
         .route(
             "/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
         )
         .route("/requests", get(list_requests).delete(clear_requests))
         .route("/webhooks", get(list_webhooks).delete(clear_webhooks))
-        .with_state(shared.clone())
-        .nest("/heymilo", crate::heymilo::control(shared.clone()))
-        .nest("/flowmingo", crate::flowmingo::control(shared.clone()))
-        .nest(
-            "/interviewflowai",
-            crate::interviewflowai::control(shared.clone()),
-        )
-        .nest("/taptalent", crate::taptalent::control(shared))
+        .with_state(shared.clone());
+    for sim in &crate::SIMULATORS {
+        app = app.nest(&format!("/{}", sim.name), (sim.control)(shared.clone()));
+    }
+    app
 }
 
 #[derive(Deserialize)]

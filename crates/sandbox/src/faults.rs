@@ -85,12 +85,9 @@ impl FaultTable {
 
 /// The error response a vendor sends for `status`, in its own documented shape.
 pub fn vendor_error(vendor: &str, status: StatusCode, message: &str) -> Response {
-    match vendor {
-        "heymilo" => crate::heymilo::error(status, message),
-        "flowmingo" => crate::flowmingo::error(status, message),
-        "interviewflowai" => crate::interviewflowai::error(status, message),
-        "taptalent" => crate::taptalent::error(status, message),
-        _ => (status, message.to_string()).into_response(),
+    match crate::simulator(vendor) {
+        Some(sim) => (sim.error)(status, message),
+        None => (status, message.to_string()).into_response(),
     }
 }
 

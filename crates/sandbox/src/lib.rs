@@ -16,6 +16,7 @@ pub mod control;
 pub mod faults;
 pub mod request_log;
 pub mod shared;
+pub mod text;
 pub mod webhooks;
 
 pub mod flowmingo;
@@ -25,53 +26,96 @@ pub mod taptalent;
 
 use std::net::SocketAddr;
 
+use axum::response::Response;
 use axum::Router;
+use http::StatusCode;
 
 pub use shared::Shared;
 
-/// The vendors this sandbox simulates, by path prefix.
-pub const VENDORS: [&str; 4] = ["flowmingo", "interviewflowai", "heymilo", "taptalent"];
+/// One simulated vendor: everything the sandbox needs to mount it, in one row.
+pub struct Simulator {
+    /// The vendor's provider name, which is also its path prefix (`/heymilo/…`).
+    pub name: &'static str,
+    /// What a connection's base URL adds after `<root>/<name>` (TapTalent's API sits under
+    /// `/v1/partner`).
+    pub base_path: &'static str,
+    /// The vendor API.
+    routes: fn(Shared) -> Router,
+    /// Its controls, mounted at `/_control/<name>`.
+    control: fn(Shared) -> Router,
+    /// Its documented error shape, for injected faults.
+    error: fn(StatusCode, &str) -> Response,
+}
+
+/// The vendors this sandbox simulates: the one list the router, the control API, fault
+/// injection and base URLs are built from.
+pub const SIMULATORS: [Simulator; 4] = [
+    Simulator {
+        name: "heymilo",
+        base_path: "",
+        routes: heymilo::routes,
+        control: heymilo::control,
+        error: heymilo::error,
+    },
+    Simulator {
+        name: "flowmingo",
+        base_path: "",
+        routes: flowmingo::routes,
+        control: flowmingo::control,
+        error: flowmingo::error,
+    },
+    Simulator {
+        name: "interviewflowai",
+        base_path: "",
+        routes: interviewflowai::routes,
+        control: interviewflowai::control,
+        error: interviewflowai::error,
+    },
+    Simulator {
+        name: "taptalent",
+        base_path: "/v1/partner",
+        routes: taptalent::routes,
+        control: taptalent::control,
+        error: taptalent::error,
+    },
+];
+
+/// The simulator of `vendor`, if the sandbox has one.
+pub fn simulator(vendor: &str) -> Option<&'static Simulator> {
+    SIMULATORS.iter().find(|s| s.name == vendor)
+}
 
 /// The whole sandbox as one router.
 pub fn router(shared: Shared) -> Router {
-    let vendor = |name: &'static str, routes: Router| {
-        routes
+    let mut app = Router::new();
+    for sim in &SIMULATORS {
+        let routes = (sim.routes)(shared.clone())
             .layer(axum::middleware::from_fn_with_state(
-                (shared.clone(), name),
+                (shared.clone(), sim.name),
                 faults::inject,
             ))
             .layer(axum::middleware::from_fn_with_state(
-                (shared.clone(), name),
+                (shared.clone(), sim.name),
                 request_log::record,
-            ))
-    };
-    Router::new()
-        .nest(
-            "/heymilo",
-            vendor("heymilo", heymilo::routes(shared.clone())),
-        )
-        .nest(
-            "/flowmingo",
-            vendor("flowmingo", flowmingo::routes(shared.clone())),
-        )
-        .nest(
-            "/interviewflowai",
-            vendor("interviewflowai", interviewflowai::routes(shared.clone())),
-        )
-        .nest(
-            "/taptalent",
-            vendor("taptalent", taptalent::routes(shared.clone())),
-        )
-        .nest("/_control", control::routes(shared))
+            ));
+        app = app.nest(&format!("/{}", sim.name), routes);
+    }
+    app.nest("/_control", control::routes(shared))
 }
 
 /// The base URL of `vendor`'s simulator in a sandbox served at `root`.
 pub fn vendor_url(root: &str, vendor: &str) -> String {
     let root = root.trim_end_matches('/');
-    match vendor {
-        "taptalent" => format!("{root}/taptalent/v1/partner"),
-        other => format!("{root}/{other}"),
-    }
+    let base_path = simulator(vendor).map_or("", |s| s.base_path);
+    format!("{root}/{vendor}{base_path}")
+}
+
+/// Every simulated vendor's base URL in a sandbox served at `root`: what the gateway's
+/// `vendors.simulator_url` resolves into, once, when its configuration is loaded.
+pub fn base_urls(root: &str) -> impl Iterator<Item = (&'static str, String)> + '_ {
+    SIMULATORS
+        .iter()
+        .map(move |s| (s.name, vendor_url(root, s.name)))
 }
 
 /// A running sandbox.

@@ -81,6 +81,18 @@ impl Gateway {
         ));
         let policy = config.vendors.retry_policy();
         let egress = config.vendor_egress();
+        let registry = ProviderRegistry::standard(policy, egress);
+        if let Some(unknown) = config
+            .vendors
+            .base_urls
+            .keys()
+            .find(|p| registry.get(p).is_none())
+        {
+            anyhow::bail!(
+                "configuration key `vendors.base_urls.{unknown}`: no such provider (known: {})",
+                registry.names().join(", ")
+            );
+        }
         let limiter = Arc::new(match config.rate_limit.backend {
             RateLimitBackend::Memory => Limiter::Memory(MemoryLimiter::default()),
             RateLimitBackend::Redis => Limiter::Redis(
@@ -94,7 +106,7 @@ impl Gateway {
         });
         let gateway = Self {
             state: AppState::new(StateInner {
-                registry: ProviderRegistry::standard(policy, egress),
+                registry,
                 passthrough_http: provider_http::VendorHttp::new("passthrough", 0, policy, egress),
                 inbound_key,
                 limiter,

@@ -3,6 +3,7 @@
 //! errors, so a misspelt variable fails at startup instead of being ignored, and every
 //! error names the key it is about.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -181,9 +182,28 @@ pub struct VendorsConfig {
     pub total_budget_secs: u64,
     pub max_retry_after_secs: u64,
     pub simulator_url: String,
+    /// Per provider, where its connections' vendor calls go instead of their own base URL
+    /// (an egress proxy, a staging host). `simulator_url` fills this in for every simulated
+    /// vendor when the configuration is loaded, so the request path only ever asks here.
+    #[serde(default)]
+    pub base_urls: BTreeMap<String, String>,
 }
 
 impl VendorsConfig {
+    /// Send every simulated vendor to the sandbox served at `root` (`demo`, staging,
+    /// tests): this is where the simulators' layout enters the configuration, once.
+    pub fn use_simulators(&mut self, root: &str) {
+        self.simulator_url = root.to_string();
+        self.base_urls.extend(
+            gateway_sandbox::base_urls(root).map(|(vendor, url)| (vendor.to_string(), url)),
+        );
+    }
+
+    /// The operator's base URL for `provider`'s connections, if configured.
+    pub fn base_url_override(&self, provider: &str) -> Option<&str> {
+        self.base_urls.get(provider).map(String::as_str)
+    }
+
     pub fn retry_policy(&self) -> provider_http::RetryPolicy {
         provider_http::RetryPolicy {
             max_attempts: self.max_attempts,
@@ -202,6 +222,22 @@ pub enum ConfigError {
     Load(Box<figment::Error>),
     #[error("configuration key `{key}`: {message}")]
     Invalid { key: &'static str, message: String },
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        message: message.into(),
+    }
+}
+
+/// `value` as an http(s) URL, or an error naming `key`.
+fn http_url(key: &'static str, value: &str) -> Result<url::Url, ConfigError> {
+    let url = url::Url::parse(value).map_err(|e| invalid(key, e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(key, "must be an http(s) URL"));
+    }
+    Ok(url)
 }
 
 /// One line per problem, naming the key as it is written in TOML (`server.bind`) and where
@@ -261,18 +297,24 @@ impl Config {
     }
 
     pub fn from_figment(fig: Figment) -> Result<Self, ConfigError> {
-        let config: Config = fig.extract().map_err(|e| ConfigError::Load(Box::new(e)))?;
+        let mut config: Config = fig.extract().map_err(|e| ConfigError::Load(Box::new(e)))?;
         config.validate()?;
+        if !config.vendors.simulator_url.is_empty() {
+            let root = config.vendors.simulator_url.clone();
+            config.vendors.use_simulators(&root);
+        }
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
-            ConfigError::Invalid {
-                key,
-                message: message.into(),
-            }
-        }
+        self.validate_server()?;
+        self.validate_store_and_keys()?;
+        self.validate_limits_and_workers()?;
+        self.validate_vendors()
+    }
+
+    /// `server` and `log`.
+    fn validate_server(&self) -> Result<(), ConfigError> {
         if self.server.request_timeout_secs == 0 {
             return Err(invalid("server.request_timeout_secs", "must be at least 1"));
         }
@@ -280,14 +322,15 @@ impl Config {
             return Err(invalid("server.body_limit_bytes", "must be at least 1024"));
         }
         if !self.server.public_url.is_empty() {
-            let url = url::Url::parse(&self.server.public_url)
-                .map_err(|e| invalid("server.public_url", e.to_string()))?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(invalid("server.public_url", "must be an http(s) URL"));
-            }
+            http_url("server.public_url", &self.server.public_url)?;
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| invalid("log.level", e.to_string()))?;
+        Ok(())
+    }
+
+    /// `database`, `auth`, `security`, `idempotency`.
+    fn validate_store_and_keys(&self) -> Result<(), ConfigError> {
         gateway_store::BackendKind::of_url(self.database.url.expose()).map_err(|_| {
             invalid(
                 "database.url",
@@ -329,6 +372,11 @@ impl Config {
         if self.idempotency.lock_secs == 0 {
             return Err(invalid("idempotency.lock_secs", "must be at least 1"));
         }
+        Ok(())
+    }
+
+    /// `rate_limit`, `poller`, `webhooks`.
+    fn validate_limits_and_workers(&self) -> Result<(), ConfigError> {
         let r = &self.rate_limit;
         if r.default_requests_per_minute == 0 {
             return Err(invalid(
@@ -373,6 +421,11 @@ impl Config {
                 "give at least one wait",
             ));
         }
+        Ok(())
+    }
+
+    /// `vendors`.
+    fn validate_vendors(&self) -> Result<(), ConfigError> {
         let v = &self.vendors;
         if !(1..=10).contains(&v.max_attempts) {
             return Err(invalid("vendors.max_attempts", "must be between 1 and 10"));
@@ -387,11 +440,10 @@ impl Config {
             }
         }
         if !v.simulator_url.is_empty() {
-            let url = url::Url::parse(&v.simulator_url)
-                .map_err(|e| invalid("vendors.simulator_url", e.to_string()))?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(invalid("vendors.simulator_url", "must be an http(s) URL"));
-            }
+            http_url("vendors.simulator_url", &v.simulator_url)?;
+        }
+        for url in v.base_urls.values() {
+            http_url("vendors.base_urls", url)?;
         }
         if v.total_budget_secs >= self.server.request_timeout_secs {
             return Err(invalid(
@@ -435,10 +487,22 @@ pub fn summary(config: &Config) -> Vec<String> {
         RateLimitBackend::Memory => "memory (this process)",
         RateLimitBackend::Redis => "redis (shared by replicas)",
     };
-    let vendors = if config.vendors.simulator_url.is_empty() {
+    let vendors = if !config.vendors.simulator_url.is_empty() {
+        format!("the simulators at {}", config.vendors.simulator_url)
+    } else if config.vendors.base_urls.is_empty() {
         "the real vendors".to_string()
     } else {
-        format!("the simulators at {}", config.vendors.simulator_url)
+        let overrides: Vec<String> = config
+            .vendors
+            .base_urls
+            .iter()
+            // The host only: a proxy's URL may carry credentials.
+            .map(|(provider, url)| match url::Url::parse(url) {
+                Ok(u) => format!("{provider} → {}", u.origin().ascii_serialization()),
+                Err(_) => format!("{provider} → (invalid URL)"),
+            })
+            .collect();
+        format!("the real vendors, except {}", overrides.join(", "))
     };
     vec![
         format!("server.bind: {}", config.server.bind),
@@ -554,5 +618,43 @@ mod tests {
             assert_eq!(c.server.bind.to_string(), "127.0.0.1:2");
             Ok(())
         });
+    }
+
+    #[test]
+    fn simulator_url_resolves_into_per_provider_base_urls() {
+        let c = Config::from_figment(
+            Figment::from(Toml::string(DEFAULT_TOML))
+                .merge(Serialized::default(
+                    "vendors.base_urls.heymilo",
+                    "https://proxy.example/hm",
+                ))
+                .merge(Serialized::default(
+                    "vendors.simulator_url",
+                    "http://127.0.0.1:9100/",
+                )),
+        )
+        .unwrap();
+        assert_eq!(
+            c.vendors.base_url_override("taptalent"),
+            Some("http://127.0.0.1:9100/taptalent/v1/partner")
+        );
+        // The simulators win, as `simulator_url` always sent every connection there.
+        assert_eq!(
+            c.vendors.base_url_override("heymilo"),
+            Some("http://127.0.0.1:9100/heymilo")
+        );
+    }
+
+    #[test]
+    fn base_urls_are_checked_and_reported_without_credentials() {
+        let err = with("vendors.base_urls.heymilo", "ftp://x")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("vendors.base_urls"), "{err}");
+        let c = with("vendors.base_urls.heymilo", "https://u:pw@proxy.example/hm").unwrap();
+        assert_eq!(c.vendors.base_url_override("flowmingo"), None);
+        let lines = summary(&c).join("\n");
+        assert!(lines.contains("heymilo → https://proxy.example"), "{lines}");
+        assert!(!lines.contains("pw"), "{lines}");
     }
 }

@@ -53,6 +53,8 @@ pub(crate) trait Dialect {
     const STRPOS: &'static str;
     /// `haystack` (bytes) contains `needle` (bytes): an integer > 0 when it does.
     fn find_bytes(haystack: &str, needle: &str) -> String;
+    /// The JSON object `old` with `new`'s keys laid over it: keys only `old` has are kept.
+    fn json_overlay(old: &str, new: &str) -> String;
 }
 
 impl Dialect for PgStore {
@@ -63,6 +65,9 @@ impl Dialect for PgStore {
     fn find_bytes(haystack: &str, needle: &str) -> String {
         format!("position({needle} IN {haystack})")
     }
+    fn json_overlay(old: &str, new: &str) -> String {
+        format!("{old} || {new}")
+    }
 }
 
 impl Dialect for SqliteStore {
@@ -72,6 +77,9 @@ impl Dialect for SqliteStore {
     const STRPOS: &'static str = "instr";
     fn find_bytes(haystack: &str, needle: &str) -> String {
         format!("instr({haystack}, {needle})")
+    }
+    fn json_overlay(old: &str, new: &str) -> String {
+        format!("json_patch({old}, {new})")
     }
 }
 

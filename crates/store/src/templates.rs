@@ -46,7 +46,7 @@ struct TemplateRow {
     provider: String,
     ref_kind: String,
     ref_id: String,
-    ref_url_key: Option<String>,
+    ref_vendor: Json<serde_json::Map<String, serde_json::Value>>,
     name: String,
     description: Option<String>,
     status: String,
@@ -66,7 +66,7 @@ impl TryFrom<TemplateRow> for Template {
             provider_ref: ProviderRef {
                 kind: r.ref_kind,
                 id: r.ref_id,
-                url_key: r.ref_url_key,
+                vendor: r.ref_vendor.0,
             },
             name: r.name,
             description: r.description,
@@ -80,7 +80,7 @@ impl TryFrom<TemplateRow> for Template {
 }
 
 const COLUMNS: &str =
-    "id, connection_id, provider, ref_kind, ref_id, ref_url_key, name, description, \
+    "id, connection_id, provider, ref_kind, ref_id, ref_vendor, name, description, \
      status, steps, remote_data, created_at, updated_at";
 
 for_each_backend! {
@@ -89,13 +89,16 @@ for_each_backend! {
         async fn upsert_template(&self, ws: WorkspaceId, t: &Template) -> StoreResult<Upserted<Template>> {
             // The connection must belong to the workspace: checked in the statement itself so
             // no caller can attach a template to another tenant's connection.
+            // A vendor answer that leaves out part of the adapter-owned ref (HeyMilo's
+            // url_key, say) keeps what was known.
+            let merge_vendor_part = Backend::json_overlay("templates.ref_vendor", "excluded.ref_vendor");
             let sql = format!(
                 "INSERT INTO templates (id, workspace_id, connection_id, provider, ref_kind, ref_id,
-                     ref_url_key, name, description, status, steps, remote_data, created_at, updated_at)
+                     ref_vendor, name, description, status, steps, remote_data, created_at, updated_at)
                  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
                  WHERE EXISTS (SELECT 1 FROM connections WHERE id = $3 AND workspace_id = $2)
                  ON CONFLICT (connection_id, ref_kind, ref_id) DO UPDATE SET
-                     ref_url_key = COALESCE(excluded.ref_url_key, templates.ref_url_key),
+                     ref_vendor = {merge_vendor_part},
                      name = excluded.name,
                      description = excluded.description,
                      status = excluded.status,
@@ -111,7 +114,7 @@ for_each_backend! {
                 .bind(&t.provider)
                 .bind(&t.provider_ref.kind)
                 .bind(&t.provider_ref.id)
-                .bind(&t.provider_ref.url_key)
+                .bind(Json(&t.provider_ref.vendor))
                 .bind(&t.name)
                 .bind(&t.description)
                 .bind(t.status.as_str())

@@ -110,7 +110,7 @@ async fn world(s: &S) -> World {
         provider_ref: ProviderRef {
             kind: "posting".into(),
             id: "posting_1".into(),
-            url_key: None,
+            vendor: Default::default(),
         },
         name: "Backend".into(),
         description: None,

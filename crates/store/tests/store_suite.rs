@@ -114,7 +114,10 @@ fn template(conn: ConnectionId, vendor_id: &str) -> Template {
         provider_ref: ProviderRef {
             kind: "posting".into(),
             id: vendor_id.into(),
-            url_key: Some("key1".into()),
+            vendor: serde_json::json!({"url_key": "key1"})
+                .as_object()
+                .cloned()
+                .unwrap(),
         },
         name: "Backend".into(),
         description: None,
@@ -439,15 +442,15 @@ async fn templates_upsert_by_vendor_ref(s: S) {
     let (ws, conn, t) = fixture(&s).await;
     let mut again = template(conn, "posting_1");
     again.name = "Backend (renamed at vendor)".into();
-    again.provider_ref.url_key = None;
+    again.provider_ref.vendor.clear();
     let up = s.upsert_template(ws, &again).await.unwrap();
     assert!(!up.created);
     assert_eq!(up.value.id, t.id, "the existing template keeps its id");
     assert_eq!(up.value.name, "Backend (renamed at vendor)");
     assert_eq!(
-        up.value.provider_ref.url_key.as_deref(),
-        Some("key1"),
-        "a known url_key is kept"
+        up.value.provider_ref.vendor.get("url_key"),
+        Some(&serde_json::json!("key1")),
+        "a known part of the adapter-owned ref (HeyMilo's url_key) is kept"
     );
     assert_eq!(up.value.steps, t.steps);
 

@@ -19,8 +19,7 @@ use gateway_core::provider::{
 use gateway_core::{Capabilities, FieldError, ProviderError, ProviderRef};
 use hmac::{Hmac, Mac};
 use http::{HeaderName, Method};
-use provider_http::url_path::endpoint;
-use provider_http::{Call, EgressPolicy, RetryPolicy, VendorHttp};
+use provider_http::{Call, EgressPolicy, Failure, Outcomes, RetryPolicy, VendorApi, VendorHttp};
 use serde_json::Value;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -79,37 +78,6 @@ impl Flowmingo {
             },
         }
     }
-
-    fn url(ctx: &ConnectionContext, path: &[&str]) -> url::Url {
-        let mut all = vec!["company", "integration"];
-        all.extend_from_slice(path);
-        endpoint(&ctx.base_url, &all)
-    }
-
-    async fn results(
-        &self,
-        ctx: &ConnectionContext,
-        call: Call,
-        scope: &str,
-    ) -> Result<Value, ProviderError> {
-        let call = call.secret_header(API_KEY, ctx.credential("api_key")?)?;
-        let res = self.http.send(ctx, call).await?;
-        let body = res.json_value();
-        if !res.is_success() {
-            return Err(translate::error(
-                res.status,
-                &body,
-                res.retry_after(),
-                scope,
-            ));
-        }
-        body.get("results")
-            .cloned()
-            .ok_or_else(|| ProviderError::BadResponse {
-                status: res.status,
-                message: "no `results` in Flowmingo's answer".into(),
-            })
-    }
 }
 
 /// `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` (notes.md), within the tolerance.
@@ -138,6 +106,38 @@ fn signature_valid(secret: &str, header: &str, body: &[u8], now: i64) -> bool {
         .any(|s| bool::from(s.as_bytes().ct_eq(expected.as_bytes())))
 }
 
+/// Flowmingo's own plumbing: `X-API-KEY`, paths under `/company/integration`, answers
+/// wrapped in `{results}`, errors that name the scope a 403 lacked.
+impl VendorApi for Flowmingo {
+    /// The scope the operation needs, for a 403's message.
+    type CallContext = str;
+
+    fn http(&self) -> &VendorHttp {
+        &self.http
+    }
+
+    fn path_prefix(&self) -> &'static [&'static str] {
+        &["company", "integration"]
+    }
+
+    fn auth_header(&self, ctx: &ConnectionContext) -> Result<(HeaderName, String), ProviderError> {
+        Ok((API_KEY, ctx.credential("api_key")?.to_string()))
+    }
+
+    fn error_response(&self, f: Failure<'_>, scope: &str) -> ProviderError {
+        translate::error(f.status, f.body, f.retry_after, scope)
+    }
+
+    fn unwrap_envelope(&self, status: u16, body: Value) -> Result<Value, ProviderError> {
+        body.get("results")
+            .cloned()
+            .ok_or_else(|| ProviderError::BadResponse {
+                status,
+                message: "no `results` in Flowmingo's answer".into(),
+            })
+    }
+}
+
 #[async_trait]
 impl Provider for Flowmingo {
     fn descriptor(&self) -> &ProviderDescriptor {
@@ -145,6 +145,7 @@ impl Provider for Flowmingo {
     }
 
     fn validate_template_ref(&self, template: &ProviderRef) -> Result<(), Vec<FieldError>> {
+        template.without_vendor_part()?;
         translate::validate_ref(template)
     }
 
@@ -152,7 +153,7 @@ impl Provider for Flowmingo {
         &self,
         ctx: &ConnectionContext,
     ) -> Result<Vec<(HeaderName, String)>, ProviderError> {
-        Ok(vec![(API_KEY, ctx.credential("api_key")?.to_string())])
+        Ok(vec![self.auth_header(ctx)?])
     }
 
     fn verify_inbound(
@@ -191,7 +192,11 @@ impl Provider for Flowmingo {
     /// `GET /company/integration/me/v1` (notes.md): a who-am-I that proves the key.
     async fn check(&self, ctx: &ConnectionContext) -> Result<CheckReport, ProviderError> {
         let me = self
-            .results(ctx, Call::get("me", Self::url(ctx, &["me", "v1"])), "any")
+            .call(
+                ctx,
+                Call::get("me", self.endpoint(ctx, &["me", "v1"])),
+                "any",
+            )
             .await?;
         let org = me
             .get("organization_id")
@@ -222,10 +227,10 @@ impl Provider for Flowmingo {
         let call = Call::new(
             "create_set",
             Method::POST,
-            Self::url(ctx, &["interview", "set", "v1"]),
+            self.endpoint(ctx, &["interview", "set", "v1"]),
         )
         .json(&body)?;
-        translate::template(self.results(ctx, call, "create_set").await?)
+        translate::template(self.call(ctx, call, "create_set").await?)
     }
 
     /// One call for the whole batch (the endpoint takes `candidates[]`).
@@ -237,22 +242,20 @@ impl Provider for Flowmingo {
         options: &InviteOptions,
     ) -> Result<Vec<InviteOutcome>, ProviderError> {
         let (body, refused) = translate::invite(template, candidates, options)?;
-        let mut outcomes: Vec<Option<InviteOutcome>> = vec![None; candidates.len()];
+        let mut outcomes = Outcomes::new(candidates.len());
         for (i, e) in refused {
-            outcomes[i] = Some(Err(e));
+            outcomes.set(i, Err(e));
         }
-        let sent: Vec<usize> = (0..candidates.len())
-            .filter(|i| outcomes[*i].is_none())
-            .collect();
+        let sent = outcomes.pending();
         if !sent.is_empty() {
             // Inviting twice would invite twice: sent once, never after a timeout or 5xx.
             let call = Call::new(
                 "invite",
                 Method::POST,
-                Self::url(ctx, &["interview", "candidate", "invite", "v1"]),
+                self.endpoint(ctx, &["interview", "candidate", "invite", "v1"]),
             )
             .json(&body)?;
-            match self.results(ctx, call, "invite_candidates").await {
+            match self.call(ctx, call, "invite_candidates").await {
                 Ok(Value::Array(items)) if items.len() == sent.len() => {
                     for (i, raw) in sent.iter().zip(items) {
                         let parsed: wire::InviteResult =
@@ -270,33 +273,19 @@ impl Provider for Flowmingo {
                                 });
                             }
                         }
-                        outcomes[*i] = Some(r);
+                        outcomes.set(*i, r);
                     }
                 }
                 Ok(_) => {
                     let e = ProviderError::BadResponse { status: 200, message: "Flowmingo answered a different number of results; the invitations may exist".into() };
-                    for i in &sent {
-                        outcomes[*i] = Some(Err(e.clone()));
-                    }
+                    outcomes.fail_all(&sent, &e);
                 }
                 Err(e) => {
-                    for i in &sent {
-                        outcomes[*i] = Some(Err(e.clone()));
-                    }
+                    outcomes.fail_all(&sent, &e);
                 }
             }
         }
-        Ok(outcomes
-            .into_iter()
-            .map(|o| {
-                o.unwrap_or_else(|| {
-                    Err(ProviderError::BadResponse {
-                        status: 0,
-                        message: "no outcome".into(),
-                    })
-                })
-            })
-            .collect())
+        Ok(outcomes.finish())
     }
 }
 

@@ -214,7 +214,7 @@ pub fn template(raw: Value) -> Result<RemoteTemplate, ProviderError> {
         provider_ref: ProviderRef {
             kind: INTERVIEW_SET.into(),
             id: set.id,
-            url_key: None,
+            vendor: Default::default(),
         },
         name: set.title.unwrap_or_default(),
         description: set.description,

@@ -55,7 +55,7 @@ fn the_sample_set_response_becomes_a_template() {
         ProviderRef {
             kind: "interview_set".into(),
             id: "019c6010-2f3a-7a91-9b70-4c1a6f57c8ab".into(),
-            url_key: None
+            vendor: Default::default()
         }
     );
     assert_eq!(t.name, "Senior Backend Engineer - Async Interview");
@@ -132,7 +132,7 @@ fn the_sample_invite_request_is_what_the_adapter_sends() {
     let set = ProviderRef {
         kind: "interview_set".into(),
         id: "019c5ea9-a792-7f0d-b671-4c3c1602094e".into(),
-        url_key: None,
+        vendor: Default::default(),
     };
     let c = candidate("alex@example.com");
     let options = InviteOptions {
@@ -163,7 +163,7 @@ fn invites_check_message_target_and_emails() {
     let set = ProviderRef {
         kind: "interview_set".into(),
         id: "019c5ea9-a792-7f0d-b671-4c3c1602094e".into(),
-        url_key: None,
+        vendor: Default::default(),
     };
     let short = InviteOptions {
         message: Some("Hi".into()),
@@ -183,7 +183,7 @@ fn invites_check_message_target_and_emails() {
     let job = ProviderRef {
         kind: "job_post".into(),
         id: "019c5ea9-a792-7f0d-b671-4c3c1602094e/019c5ea9-a792-7f0d-b671-4c3c16020950".into(),
-        url_key: None,
+        vendor: Default::default(),
     };
     let (body, _) = translate::invite(
         &job,

@@ -277,7 +277,7 @@ async fn projects_job_posts_and_send_invite() {
     let project = ProviderRef {
         kind: "project".into(),
         id: s.account["project_id"].as_str().unwrap().into(),
-        url_key: None,
+        vendor: Default::default(),
     };
     assert!(s
         .flowmingo
@@ -292,7 +292,7 @@ async fn projects_job_posts_and_send_invite() {
             s.account["project_id"].as_str().unwrap(),
             s.account["job_post_id"].as_str().unwrap()
         ),
-        url_key: None,
+        vendor: Default::default(),
     };
     assert!(s
         .flowmingo

@@ -2,9 +2,11 @@
 //! ingested into a posting's `url_key`, interviews are read back with scores, scorecards,
 //! transcripts and recordings, and webhooks are registered through the API.
 //!
-//! Refs this adapter sets: templates are `{kind: "posting", id: posting_id, url_key}`;
+//! Refs this adapter sets: templates are `{kind: "posting", id: posting_id, url_key}`, the
+//! `url_key` being HeyMilo's own part of the ref (`posting_ref`);
 //! interviews carry `refs["interview_id"]`.
 
+pub mod posting_ref;
 pub mod translate;
 pub mod wire;
 
@@ -18,9 +20,9 @@ use gateway_core::provider::{
 };
 use gateway_core::{Capabilities, ProviderError, ProviderRef};
 use http::{HeaderName, Method};
-use provider_http::url_path::endpoint;
-use provider_http::{Call, EgressPolicy, RetryPolicy, Safety, VendorHttp, VendorResponse};
-use serde::de::DeserializeOwned;
+use provider_http::{
+    Call, EgressPolicy, Failure, Outcomes, RetryPolicy, Safety, VendorApi, VendorHttp,
+};
 use serde_json::Value;
 use url::Url;
 
@@ -86,40 +88,14 @@ impl HeyMilo {
         }
     }
 
-    fn url(ctx: &ConnectionContext, segments: &[&str]) -> Url {
-        let mut all = vec!["api"];
-        all.extend_from_slice(segments);
-        endpoint(&ctx.base_url, &all)
-    }
-
-    async fn send(
-        &self,
-        ctx: &ConnectionContext,
-        call: Call,
-    ) -> Result<VendorResponse, ProviderError> {
-        let call = call.secret_header(API_KEY, ctx.credential("api_key")?)?;
-        self.http.send(ctx, call).await
-    }
-
-    /// Send and read a JSON answer; a non-2xx answer becomes HeyMilo's error.
-    async fn json<T: DeserializeOwned>(
-        &self,
-        ctx: &ConnectionContext,
-        call: Call,
-    ) -> Result<(T, Value), ProviderError> {
-        let res = self.send(ctx, call).await?;
-        let body = res.json_value();
-        if !res.is_success() {
-            return Err(translate::error(res.status, &body, res.retry_after()));
-        }
-        let typed = res.json::<T>()?;
-        Ok((typed, body))
-    }
-
     /// `GET /api/health`.
     pub async fn health(&self, ctx: &ConnectionContext) -> Result<wire::Health, ProviderError> {
         Ok(self
-            .json(ctx, Call::get("health", Self::url(ctx, &["health"])))
+            .call_typed(
+                ctx,
+                Call::get("health", self.endpoint(ctx, &["health"])),
+                &(),
+            )
             .await?
             .0)
     }
@@ -131,11 +107,14 @@ impl HeyMilo {
         page: u32,
         limit: u32,
     ) -> Result<wire::PostingsPage, ProviderError> {
-        let mut url = Self::url(ctx, &["postings"]);
+        let mut url = self.endpoint(ctx, &["postings"]);
         url.query_pairs_mut()
             .append_pair("page", &page.to_string())
             .append_pair("limit", &limit.to_string());
-        Ok(self.json(ctx, Call::get("list_postings", url)).await?.0)
+        Ok(self
+            .call_typed(ctx, Call::get("list_postings", url), &())
+            .await?
+            .0)
     }
 
     /// `POST /api/interviews/export/json`: HeyMilo writes a JSON file and answers its URL.
@@ -148,11 +127,11 @@ impl HeyMilo {
         let call = Call::new(
             "export_json",
             Method::POST,
-            Self::url(ctx, &["interviews", "export", "json"]),
+            self.endpoint(ctx, &["interviews", "export", "json"]),
         )
         .json(&wire::ExportRequest { posting_id })?
         .safety(Safety::Safe);
-        Ok(self.json(ctx, call).await?.0)
+        Ok(self.call_typed(ctx, call, &()).await?.0)
     }
 
     /// `GET /api/webhook/fetch/{webhook_id}`.
@@ -162,12 +141,13 @@ impl HeyMilo {
         webhook_id: &str,
     ) -> Result<RemoteWebhook, ProviderError> {
         let (w, raw) = self
-            .json::<wire::Webhook>(
+            .call_typed::<wire::Webhook>(
                 ctx,
                 Call::get(
                     "fetch_webhook",
-                    Self::url(ctx, &["webhook", "fetch", webhook_id]),
+                    self.endpoint(ctx, &["webhook", "fetch", webhook_id]),
                 ),
+                &(),
             )
             .await?;
         Ok(translate::webhook(w, raw))
@@ -181,7 +161,7 @@ impl HeyMilo {
         posting_id: Option<&str>,
         event_type: Option<&str>,
     ) -> Result<Vec<RemoteWebhook>, ProviderError> {
-        let mut url = Self::url(ctx, &["webhook", "all"]);
+        let mut url = self.endpoint(ctx, &["webhook", "all"]);
         if let Some(p) = posting_id {
             url.query_pairs_mut().append_pair("posting_id", p);
         }
@@ -189,7 +169,7 @@ impl HeyMilo {
             url.query_pairs_mut().append_pair("event_type", e);
         }
         let (body, _) = self
-            .json::<Value>(ctx, Call::get("list_webhooks", url))
+            .call_typed::<Value>(ctx, Call::get("list_webhooks", url), &())
             .await?;
         let items = match &body {
             Value::Array(a) => a.clone(),
@@ -221,7 +201,7 @@ impl HeyMilo {
         let call = Call::new(
             "create_webhook",
             Method::POST,
-            Self::url(ctx, &["webhook", "create"]),
+            self.endpoint(ctx, &["webhook", "create"]),
         )
         .json(&wire::CreateWebhook {
             posting_id,
@@ -229,7 +209,7 @@ impl HeyMilo {
             event_type,
             http_method: "post",
         })?;
-        let (w, raw) = self.json::<wire::Webhook>(ctx, call).await?;
+        let (w, raw) = self.call_typed::<wire::Webhook>(ctx, call, &()).await?;
         Ok(translate::webhook(w, raw))
     }
 
@@ -254,20 +234,20 @@ impl HeyMilo {
             Call::new(
                 "ingest",
                 Method::POST,
-                Self::url(ctx, &["ingest", "x", url_key]),
+                self.endpoint(ctx, &["ingest", "x", url_key]),
             )
             .json(one)
         } else {
             Call::new(
                 "ingest_bulk",
                 Method::POST,
-                Self::url(ctx, &["ingest", "x", "bulk", url_key]),
+                self.endpoint(ctx, &["ingest", "x", "bulk", url_key]),
             )
             .json(&wire::BulkIngest { data: &bodies })
         };
         let answer = match call {
             Ok(call) => {
-                self.json::<wire::IngestResponse>(ctx, call.safety(safety))
+                self.call_typed::<wire::IngestResponse>(ctx, call.safety(safety), &())
                     .await
             }
             Err(e) => Err(e),
@@ -296,13 +276,42 @@ impl HeyMilo {
 }
 
 /// The posting's `url_key`, which ingestion needs.
-fn url_key(template: &ProviderRef) -> Result<&str, ProviderError> {
-    template.url_key.as_deref().filter(|k| !k.is_empty()).ok_or_else(|| {
+fn url_key(template: &ProviderRef) -> Result<String, ProviderError> {
+    let part = posting_ref::read(template).map_err(|errors| {
+        ProviderError::InvalidInput(
+            errors
+                .into_iter()
+                .map(|e| gateway_core::FieldError::new(format!("template.{}", e.field), e.message))
+                .collect(),
+        )
+    })?;
+    part.url_key.ok_or_else(|| {
         ProviderError::invalid(
             "template.provider_ref.url_key",
             "HeyMilo ingests candidates into a posting's url_key; import the posting or link it with its url_key",
         )
     })
+}
+
+/// HeyMilo's own plumbing: `X-API-KEY`, paths under `/api`, its `{detail, …}` errors.
+impl VendorApi for HeyMilo {
+    type CallContext = ();
+
+    fn http(&self) -> &VendorHttp {
+        &self.http
+    }
+
+    fn path_prefix(&self) -> &'static [&'static str] {
+        &["api"]
+    }
+
+    fn auth_header(&self, ctx: &ConnectionContext) -> Result<(HeaderName, String), ProviderError> {
+        Ok((API_KEY, ctx.credential("api_key")?.to_string()))
+    }
+
+    fn error_response(&self, f: Failure<'_>, _: &()) -> ProviderError {
+        translate::error(f.status, f.body, f.retry_after)
+    }
 }
 
 #[async_trait]
@@ -317,13 +326,17 @@ impl Provider for HeyMilo {
         &self,
         template: &ProviderRef,
     ) -> Result<(), Vec<gateway_core::FieldError>> {
-        if template.kind == POSTING {
-            Ok(())
-        } else {
-            Err(vec![gateway_core::FieldError::new(
+        let mut errors = posting_ref::read(template).err().unwrap_or_default();
+        if template.kind != POSTING {
+            errors.push(gateway_core::FieldError::new(
                 "provider_ref.kind",
                 "HeyMilo templates are postings: use `posting`",
-            )])
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
         }
     }
 
@@ -345,7 +358,7 @@ impl Provider for HeyMilo {
         &self,
         ctx: &ConnectionContext,
     ) -> Result<Vec<(HeaderName, String)>, ProviderError> {
-        Ok(vec![(API_KEY, ctx.credential("api_key")?.to_string())])
+        Ok(vec![self.auth_header(ctx)?])
     }
 
     async fn check(&self, ctx: &ConnectionContext) -> Result<CheckReport, ProviderError> {
@@ -395,6 +408,10 @@ impl Provider for HeyMilo {
             .await?
             .into_iter()
             .find(|t| t.provider_ref.id == template.id)
+            .map(|mut t| {
+                t.provider_ref = posting_ref::keep_given_url_key(t.provider_ref, template);
+                t
+            })
             .ok_or_else(|| ProviderError::NotFound {
                 message: format!("no posting `{}` in this HeyMilo account", template.id),
             })
@@ -408,16 +425,20 @@ impl Provider for HeyMilo {
         options: &InviteOptions,
     ) -> Result<Vec<InviteOutcome>, ProviderError> {
         let url_key = url_key(template)?;
-        let mut outcomes: Vec<Option<InviteOutcome>> = vec![None; candidates.len()];
+        let url_key = url_key.as_str();
+        let mut outcomes = Outcomes::new(candidates.len());
         let mut valid: Vec<usize> = Vec::new();
         for (i, c) in candidates.iter().enumerate() {
             if is_plausible_email(&c.email) {
                 valid.push(i);
             } else {
-                outcomes[i] = Some(Err(ProviderError::invalid(
-                    format!("candidates[{i}].email"),
-                    "must be a valid email address",
-                )));
+                outcomes.set(
+                    i,
+                    Err(ProviderError::invalid(
+                        format!("candidates[{i}].email"),
+                        "must be a valid email address",
+                    )),
+                );
             }
         }
         for chunk in valid.chunks(BULK_CHUNK) {
@@ -439,20 +460,10 @@ impl Provider for HeyMilo {
                 }
             }
             for (&i, r) in chunk.iter().zip(results) {
-                outcomes[i] = Some(r);
+                outcomes.set(i, r);
             }
         }
-        Ok(outcomes
-            .into_iter()
-            .map(|o| {
-                o.unwrap_or_else(|| {
-                    Err(ProviderError::BadResponse {
-                        status: 0,
-                        message: "no outcome".into(),
-                    })
-                })
-            })
-            .collect())
+        Ok(outcomes.finish())
     }
 
     async fn get_interview(
@@ -462,9 +473,10 @@ impl Provider for HeyMilo {
     ) -> Result<RemoteInterview, ProviderError> {
         if let Some(id) = locator.refs.get(INTERVIEW_ID) {
             let (_, raw) = self
-                .json::<Value>(
+                .call_typed::<Value>(
                     ctx,
-                    Call::get("get_interview", Self::url(ctx, &["interview", id])),
+                    Call::get("get_interview", self.endpoint(ctx, &["interview", id])),
+                    &(),
                 )
                 .await?;
             return translate::interview(raw).map_err(|m| ProviderError::BadResponse {
@@ -511,12 +523,12 @@ impl Provider for HeyMilo {
                 .parse()
                 .map_err(|_| ProviderError::invalid("cursor", "not a HeyMilo page token"))?,
         };
-        let mut url = Self::url(ctx, &["interviews", &template.id]);
+        let mut url = self.endpoint(ctx, &["interviews", &template.id]);
         url.query_pairs_mut()
             .append_pair("page", &page_no.to_string())
             .append_pair("limit", &PAGE_LIMIT.to_string());
         let (p, _) = self
-            .json::<wire::InterviewsPage>(ctx, Call::get("list_interviews", url))
+            .call_typed::<wire::InterviewsPage>(ctx, Call::get("list_interviews", url), &())
             .await?;
         let n = p.candidates.len();
         let items = p
@@ -577,9 +589,9 @@ impl Provider for HeyMilo {
         let call = Call::new(
             "deactivate_webhook",
             Method::POST,
-            Self::url(ctx, &["webhook", "deactivate", webhook_id]),
+            self.endpoint(ctx, &["webhook", "deactivate", webhook_id]),
         )
         .safety(Safety::Safe);
-        self.json::<Value>(ctx, call).await.map(|_| ())
+        self.call_typed::<Value>(ctx, call, &()).await.map(|_| ())
     }
 }

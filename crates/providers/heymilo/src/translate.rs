@@ -4,7 +4,7 @@ use gateway_core::provider::{InviteCandidate, RemoteInterview, RemoteTemplate, R
 use gateway_core::time::from_unix_seconds;
 use gateway_core::{
     Artifact, ArtifactKind, Criterion, FieldError, InterviewResult, InterviewStatus, Outcome,
-    ProviderError, ProviderRef, Score, TemplateStatus, TemplateStep, TranscriptEntry,
+    ProviderError, Score, TemplateStatus, TemplateStep, TranscriptEntry,
 };
 use serde_json::{json, Value};
 
@@ -49,11 +49,7 @@ pub fn template(raw: Value) -> Result<RemoteTemplate, String> {
         })
         .collect();
     Ok(RemoteTemplate {
-        provider_ref: ProviderRef {
-            kind: POSTING.into(),
-            id: p.posting_id,
-            url_key: p.url_key,
-        },
+        provider_ref: crate::posting_ref::template_ref(p.posting_id, p.url_key),
         name: p.title.or(p.name).unwrap_or_default(),
         description: p.description,
         status,

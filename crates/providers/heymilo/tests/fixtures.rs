@@ -38,7 +38,10 @@ fn postings_become_templates_with_their_url_key() {
     assert_eq!(t.provider_ref.kind, "posting");
     assert_eq!(t.provider_ref.id, "posting_123");
     assert_eq!(
-        t.provider_ref.url_key.as_deref(),
+        t.provider_ref
+            .vendor
+            .get("url_key")
+            .and_then(|k| k.as_str()),
         Some("unique_url_key_for_posting")
     );
     assert_eq!(t.name, "Software Engineer");

@@ -72,7 +72,11 @@ async fn postings_are_imported_across_pages() {
     s.sandbox.shared.log.clear();
     let all = s.heymilo.list_templates(&s.ctx).await.unwrap();
     assert_eq!(all.len(), 151);
-    assert!(all.iter().all(|t| t.provider_ref.url_key.is_some()));
+    assert!(all.iter().all(|t| t
+        .provider_ref
+        .vendor
+        .get("url_key")
+        .is_some_and(|k| k.is_string())));
     assert_eq!(
         requests(&s.sandbox, "heymilo", "GET", "/api/postings"),
         2,
@@ -83,7 +87,7 @@ async fn postings_are_imported_across_pages() {
     let missing = ProviderRef {
         kind: "posting".into(),
         id: "nope".into(),
-        url_key: None,
+        vendor: Default::default(),
     };
     assert!(matches!(
         s.heymilo.get_template(&s.ctx, &missing).await,
@@ -218,7 +222,7 @@ async fn a_refused_bulk_falls_back_to_single_ingests() {
 async fn invites_need_the_posting_url_key() {
     let s = setup().await;
     let no_key = ProviderRef {
-        url_key: None,
+        vendor: Default::default(),
         ..s.template.clone()
     };
     let err = s
@@ -230,10 +234,10 @@ async fn invites_need_the_posting_url_key() {
         matches!(err, ProviderError::InvalidInput(ref e) if e[0].field == "template.provider_ref.url_key"),
         "{err:?}"
     );
-    let unknown = ProviderRef {
-        url_key: Some("no-such-key".into()),
-        ..s.template.clone()
-    };
+    let unknown = provider_heymilo::posting_ref::template_ref(
+        s.template.id.clone(),
+        Some("no-such-key".into()),
+    );
     let out = s
         .heymilo
         .invite(&s.ctx, &unknown, &[candidate(&email("x"))], &options())

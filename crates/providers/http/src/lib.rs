@@ -10,13 +10,17 @@
 mod client;
 pub mod egress;
 mod limiter;
+pub mod outcomes;
 mod policy;
 pub mod url_path;
+pub mod vendor;
 
 pub use client::{Call, Safety, VendorHttp, VendorResponse};
 pub use egress::EgressPolicy;
 pub use limiter::OutboundLimits;
+pub use outcomes::Outcomes;
 pub use policy::RetryPolicy;
+pub use vendor::{Failure, VendorApi};
 
 use gateway_core::{FieldError, ProviderError};
 

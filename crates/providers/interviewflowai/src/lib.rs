@@ -23,8 +23,9 @@ use gateway_core::provider::{
 };
 use gateway_core::{Capabilities, FieldError, ProviderError, ProviderRef, TemplateStatus};
 use http::{HeaderName, Method};
-use provider_http::url_path::endpoint;
-use provider_http::{Call, EgressPolicy, RetryPolicy, Safety, VendorHttp};
+use provider_http::{
+    Call, EgressPolicy, Failure, Outcomes, RetryPolicy, Safety, VendorApi, VendorHttp,
+};
 use serde_json::{Map, Value};
 
 pub const NAME: &str = "interviewflowai";
@@ -80,28 +81,6 @@ impl InterviewFlowAi {
         }
     }
 
-    fn url(ctx: &ConnectionContext, path: &[&str]) -> url::Url {
-        let mut all = vec!["api", "external"];
-        all.extend_from_slice(path);
-        endpoint(&ctx.base_url, &all)
-    }
-
-    /// Send with the key; the body on success, the mapped error otherwise.
-    async fn send(
-        &self,
-        ctx: &ConnectionContext,
-        call: Call,
-        sent: &[usize],
-    ) -> Result<Value, ProviderError> {
-        let call = call.secret_header(API_KEY, ctx.credential("api_key")?)?;
-        let res = self.http.send(ctx, call).await?;
-        let body = res.json_value();
-        if !res.is_success() {
-            return Err(translate::error(res.status, &body, res.retry_after(), sent));
-        }
-        Ok(body)
-    }
-
     /// `POST /api/external/fetch/candidates`: a read, so safe to retry.
     async fn fetch(
         &self,
@@ -111,11 +90,11 @@ impl InterviewFlowAi {
         let call = Call::new(
             "fetch_candidates",
             Method::POST,
-            Self::url(ctx, &["fetch", "candidates"]),
+            self.endpoint(ctx, &["fetch", "candidates"]),
         )
         .json(body)?
         .safety(Safety::Safe);
-        self.send(ctx, call, &[]).await
+        self.call(ctx, call, &[]).await
     }
 
     /// The candidates one ingest call created, by correlation id, read back through the
@@ -151,6 +130,29 @@ impl InterviewFlowAi {
     }
 }
 
+/// InterviewFlowAI's own plumbing: `X-API-KEY`, paths under `/api/external`, errors whose
+/// `data[k]` fields name the `k`th candidate sent.
+impl VendorApi for InterviewFlowAi {
+    /// Which of the caller's candidates the call sent, in order.
+    type CallContext = [usize];
+
+    fn http(&self) -> &VendorHttp {
+        &self.http
+    }
+
+    fn path_prefix(&self) -> &'static [&'static str] {
+        &["api", "external"]
+    }
+
+    fn auth_header(&self, ctx: &ConnectionContext) -> Result<(HeaderName, String), ProviderError> {
+        Ok((API_KEY, ctx.credential("api_key")?.to_string()))
+    }
+
+    fn error_response(&self, f: Failure<'_>, sent: &[usize]) -> ProviderError {
+        translate::error(f.status, f.body, f.retry_after, sent)
+    }
+}
+
 #[async_trait]
 impl Provider for InterviewFlowAi {
     fn descriptor(&self) -> &ProviderDescriptor {
@@ -183,7 +185,7 @@ impl Provider for InterviewFlowAi {
         &self,
         ctx: &ConnectionContext,
     ) -> Result<Vec<(HeaderName, String)>, ProviderError> {
-        Ok(vec![(API_KEY, ctx.credential("api_key")?.to_string())])
+        Ok(vec![self.auth_header(ctx)?])
     }
 
     fn parse_inbound(
@@ -259,7 +261,7 @@ impl Provider for InterviewFlowAi {
     ) -> Result<Vec<InviteOutcome>, ProviderError> {
         translate::check_options(options)?;
         let batch = uuid::Uuid::now_v7().simple().to_string();
-        let mut outcomes: Vec<Option<InviteOutcome>> = vec![None; candidates.len()];
+        let mut outcomes = Outcomes::new(candidates.len());
         let mut sent = Vec::new();
         let mut data = Vec::new();
         for (i, c) in candidates.iter().enumerate() {
@@ -268,7 +270,7 @@ impl Provider for InterviewFlowAi {
                     sent.push(i);
                     data.push(d);
                 }
-                Err(e) => outcomes[i] = Some(Err(e)),
+                Err(e) => outcomes.set(i, Err(e)),
             }
         }
         if !sent.is_empty() {
@@ -285,14 +287,12 @@ impl Provider for InterviewFlowAi {
             let call = Call::new(
                 "ingest_candidates",
                 Method::POST,
-                Self::url(ctx, &["ingest", "candidates"]),
+                self.endpoint(ctx, &["ingest", "candidates"]),
             )
             .json(&body)?;
-            match self.send(ctx, call, &sent).await {
+            match self.call(ctx, call, &sent).await {
                 Err(e) => {
-                    for &i in &sent {
-                        outcomes[i] = Some(Err(e.clone()));
-                    }
+                    outcomes.fail_all(&sent, &e);
                 }
                 Ok(answer) => {
                     let report = translate::ingest_report(&answer);
@@ -301,21 +301,24 @@ impl Provider for InterviewFlowAi {
                         let email = candidates[i].email.trim().to_lowercase();
                         if let Some((_, reason)) = report.skipped.iter().find(|(e, _)| *e == email)
                         {
-                            outcomes[i] = Some(Err(ProviderError::Rejected {
-                                status: 200,
-                                code: Some("skipped".into()),
-                                message: reason.clone(),
-                                errors: vec![FieldError::new(
-                                    format!("candidates[{i}].email"),
-                                    reason.clone(),
-                                )],
-                            }));
+                            outcomes.set(
+                                i,
+                                Err(ProviderError::Rejected {
+                                    status: 200,
+                                    code: Some("skipped".into()),
+                                    message: reason.clone(),
+                                    errors: vec![FieldError::new(
+                                        format!("candidates[{i}].email"),
+                                        reason.clone(),
+                                    )],
+                                }),
+                            );
                         } else if let Some((_, Some(_), item)) =
                             report.ingested.iter().find(|(e, _, _)| *e == email)
                         {
                             let mut r = translate::interview(item.clone());
                             r.status = r.status.or(Some(gateway_core::InterviewStatus::Invited));
-                            outcomes[i] = Some(Ok(r));
+                            outcomes.set(i, Ok(r));
                         } else {
                             unresolved.push(i);
                         }
@@ -341,23 +344,13 @@ impl Provider for InterviewFlowAi {
                                     ..Default::default()
                                 },
                             };
-                            outcomes[i] = Some(Ok(r));
+                            outcomes.set(i, Ok(r));
                         }
                     }
                 }
             }
         }
-        Ok(outcomes
-            .into_iter()
-            .map(|o| {
-                o.unwrap_or_else(|| {
-                    Err(ProviderError::BadResponse {
-                        status: 0,
-                        message: "no outcome".into(),
-                    })
-                })
-            })
-            .collect())
+        Ok(outcomes.finish())
     }
 
     /// By interview id when known, else by the gateway id the candidate was tagged with.

@@ -39,12 +39,7 @@ pub fn validate_ref(r: &ProviderRef) -> Result<(), Vec<FieldError>> {
             "must be an InterviewFlowAI interviewer id",
         ));
     }
-    if r.url_key.is_some() {
-        e.push(FieldError::new(
-            "provider_ref.url_key",
-            "InterviewFlowAI interviewers have no url_key",
-        ));
-    }
+    e.extend(r.without_vendor_part().err().unwrap_or_default());
     if e.is_empty() {
         Ok(())
     } else {

@@ -22,8 +22,7 @@ use gateway_core::provider::{
 };
 use gateway_core::{Capabilities, FieldError, ProviderError, ProviderRef};
 use http::{HeaderName, Method};
-use provider_http::url_path::endpoint;
-use provider_http::{Call, EgressPolicy, RetryPolicy, VendorHttp};
+use provider_http::{Call, EgressPolicy, Failure, RetryPolicy, VendorApi, VendorHttp};
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
@@ -91,41 +90,16 @@ impl TapTalent {
         }
     }
 
-    fn url(ctx: &ConnectionContext, path: &[&str]) -> url::Url {
-        endpoint(&ctx.base_url, path)
-    }
-
-    /// Send with the key, unwrap `{"status":"success","data":…}`, map the error envelope.
-    async fn data(&self, ctx: &ConnectionContext, call: Call) -> Result<Value, ProviderError> {
-        let call = call.secret_header(
-            http::header::AUTHORIZATION,
-            &format!("Bearer {}", ctx.credential("api_key")?),
-        )?;
-        let res = self.http.send(ctx, call).await?;
-        let body = res.json_value();
-        if !res.is_success() {
-            return Err(translate::error(res.status, &body, res.retry_after()));
-        }
-        match body {
-            Value::Object(mut m) if m.contains_key("data") => {
-                Ok(m.remove("data").unwrap_or(Value::Null))
-            }
-            _ => Err(ProviderError::BadResponse {
-                status: res.status,
-                message: "no `data` in TapTalent's answer".into(),
-            }),
-        }
-    }
-
     async fn flow(
         &self,
         ctx: &ConnectionContext,
         id: &str,
     ) -> Result<(wire::Flow, Value), ProviderError> {
         let raw = self
-            .data(
+            .call(
                 ctx,
-                Call::get("get_flow", Self::url(ctx, &["assessment-flows", id])),
+                Call::get("get_flow", self.endpoint(ctx, &["assessment-flows", id])),
+                &(),
             )
             .await
             .map_err(|e| match e {
@@ -149,7 +123,7 @@ impl TapTalent {
         page: u32,
         search: Option<&str>,
     ) -> Result<(Vec<Value>, wire::Pagination), ProviderError> {
-        let mut url = Self::url(ctx, &["assessment-flows", flow, "candidates"]);
+        let mut url = self.endpoint(ctx, &["assessment-flows", flow, "candidates"]);
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("page", &page.to_string());
@@ -159,7 +133,7 @@ impl TapTalent {
             }
         }
         let data = self
-            .data(ctx, Call::get("list_flow_candidates", url))
+            .call(ctx, Call::get("list_flow_candidates", url), &())
             .await?;
         Ok(translate::candidate_page(data))
     }
@@ -181,6 +155,39 @@ impl TapTalent {
     ) -> Result<RemoteTemplate, ProviderError> {
         let (flow, raw) = self.flow(ctx, id).await?;
         translate::template(flow, raw)
+    }
+}
+
+/// TapTalent's own plumbing: `Authorization: Bearer`, paths right under the base URL
+/// (which carries `/v1/partner`), answers wrapped in `{"status":"success","data":…}`.
+impl VendorApi for TapTalent {
+    type CallContext = ();
+
+    fn http(&self) -> &VendorHttp {
+        &self.http
+    }
+
+    fn auth_header(&self, ctx: &ConnectionContext) -> Result<(HeaderName, String), ProviderError> {
+        Ok((
+            http::header::AUTHORIZATION,
+            format!("Bearer {}", ctx.credential("api_key")?),
+        ))
+    }
+
+    fn error_response(&self, f: Failure<'_>, _: &()) -> ProviderError {
+        translate::error(f.status, f.body, f.retry_after)
+    }
+
+    fn unwrap_envelope(&self, status: u16, body: Value) -> Result<Value, ProviderError> {
+        match body {
+            Value::Object(mut m) if m.contains_key("data") => {
+                Ok(m.remove("data").unwrap_or(Value::Null))
+            }
+            _ => Err(ProviderError::BadResponse {
+                status,
+                message: "no `data` in TapTalent's answer".into(),
+            }),
+        }
     }
 }
 
@@ -225,10 +232,7 @@ impl Provider for TapTalent {
         &self,
         ctx: &ConnectionContext,
     ) -> Result<Vec<(HeaderName, String)>, ProviderError> {
-        Ok(vec![(
-            http::header::AUTHORIZATION,
-            format!("Bearer {}", ctx.credential("api_key")?),
-        )])
+        Ok(vec![self.auth_header(ctx)?])
     }
 
     /// TapTalent signs nothing; it sends the dashboard's shared key in `X-Webhook-Key`,
@@ -267,9 +271,10 @@ impl Provider for TapTalent {
     /// `GET /assessment-flows`: cheap, and proves the key.
     async fn check(&self, ctx: &ConnectionContext) -> Result<CheckReport, ProviderError> {
         let flows = self
-            .data(
+            .call(
                 ctx,
-                Call::get("list_flows", Self::url(ctx, &["assessment-flows"])),
+                Call::get("list_flows", self.endpoint(ctx, &["assessment-flows"])),
+                &(),
             )
             .await?;
         let n = flows.as_array().map_or(0, Vec::len);
@@ -288,10 +293,10 @@ impl Provider for TapTalent {
         let call = Call::new(
             "create_flow",
             Method::POST,
-            Self::url(ctx, &["assessment-flows"]),
+            self.endpoint(ctx, &["assessment-flows"]),
         )
         .json(&body)?;
-        let raw = self.data(ctx, call).await?;
+        let raw = self.call(ctx, call, &()).await?;
         let flow = serde_json::from_value(raw.clone()).map_err(|e| ProviderError::BadResponse {
             status: 200,
             message: format!("unreadable TapTalent flow: {e}"),
@@ -312,11 +317,11 @@ impl Provider for TapTalent {
         let call = Call::new(
             "update_flow",
             Method::PATCH,
-            Self::url(ctx, &["assessment-flows", &template.id]),
+            self.endpoint(ctx, &["assessment-flows", &template.id]),
         )
         .json(&body)?
         .safety(provider_http::Safety::Safe);
-        let raw = self.data(ctx, call).await?;
+        let raw = self.call(ctx, call, &()).await?;
         let flow = serde_json::from_value(raw.clone()).map_err(|e| ProviderError::BadResponse {
             status: 200,
             message: format!("unreadable TapTalent flow: {e}"),
@@ -329,9 +334,10 @@ impl Provider for TapTalent {
         ctx: &ConnectionContext,
     ) -> Result<Vec<RemoteTemplate>, ProviderError> {
         let data = self
-            .data(
+            .call(
                 ctx,
-                Call::get("list_flows", Self::url(ctx, &["assessment-flows"])),
+                Call::get("list_flows", self.endpoint(ctx, &["assessment-flows"])),
+                &(),
             )
             .await?;
         let Value::Array(items) = data else {
@@ -371,7 +377,7 @@ impl Provider for TapTalent {
         options: &InviteOptions,
     ) -> Result<Vec<InviteOutcome>, ProviderError> {
         translate::check_options(options)?;
-        let url = Self::url(ctx, &["assessment-flows", &template.id, "assign"]);
+        let url = self.endpoint(ctx, &["assessment-flows", &template.id, "assign"]);
         let mut out = Vec::with_capacity(candidates.len());
         for (i, c) in candidates.iter().enumerate() {
             let body = match translate::assign_body(c, i) {
@@ -383,7 +389,7 @@ impl Provider for TapTalent {
             };
             // Assigning sends an email: sent once, never after a timeout or 5xx.
             let call = Call::new("assign", Method::POST, url.clone()).json(&body)?;
-            let r = match self.data(ctx, call).await {
+            let r = match self.call(ctx, call, &()).await {
                 Ok(raw) => translate::interview(raw),
                 Err(ProviderError::NotFound { message }) if body.job_candidate_id.is_none() => {
                     Err(ProviderError::NotFound {

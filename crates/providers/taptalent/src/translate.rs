@@ -36,12 +36,7 @@ pub fn validate_ref(r: &ProviderRef) -> Result<(), Vec<FieldError>> {
             "must be a TapTalent flow id",
         ));
     }
-    if r.url_key.is_some() {
-        e.push(FieldError::new(
-            "provider_ref.url_key",
-            "TapTalent flows have no url_key",
-        ));
-    }
+    e.extend(r.without_vendor_part().err().unwrap_or_default());
     if e.is_empty() {
         Ok(())
     } else {
@@ -331,7 +326,7 @@ pub fn template(flow: wire::Flow, raw: Value) -> Result<RemoteTemplate, Provider
         provider_ref: ProviderRef {
             kind: ASSESSMENT_FLOW.into(),
             id,
-            url_key: None,
+            vendor: Default::default(),
         },
         name: flow.flow_name.unwrap_or_default(),
         description: flow.description,

@@ -83,7 +83,7 @@ fn the_notes_list_example_becomes_templates() {
         ProviderRef {
             kind: "assessment_flow".into(),
             id: "1".into(),
-            url_key: None
+            vendor: Default::default()
         }
     );
     assert_eq!(t.name, "Backend");

@@ -40,13 +40,6 @@ fn object(bytes: &Bytes) -> Result<Map<String, Value>, Response> {
     }
 }
 
-fn plausible_email(e: &str) -> bool {
-    let Some((user, domain)) = e.split_once('@') else {
-        return false;
-    };
-    !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !e.contains(' ')
-}
-
 fn skills(v: Option<&Value>, path: &str, errors: &mut Vec<(String, String)>) -> Vec<Value> {
     match v {
         None | Some(Value::Null) => Vec::new(),
@@ -131,7 +124,7 @@ async fn ingest(State(s): State<Shared>, headers: HeaderMap, bytes: Bytes) -> Re
             }
         };
         let email = match o.get("email") {
-            Some(Value::String(e)) if plausible_email(e) => e.clone(),
+            Some(Value::String(e)) if crate::text::plausible_email(e) => e.clone(),
             Some(Value::String(_)) => {
                 errors.push((p("email"), "must be a valid email address".into()));
                 String::new()

@@ -443,13 +443,6 @@ async fn list_candidates(
     )
 }
 
-fn plausible_email(e: &str) -> bool {
-    let Some((user, domain)) = e.split_once('@') else {
-        return false;
-    };
-    !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !e.contains(' ')
-}
-
 /// A number or a numeric string (`number/string` in the doc).
 fn numberish(v: Option<&Value>) -> Result<Option<Value>, ()> {
     match v {
@@ -506,7 +499,10 @@ async fn assign(
             json!("is required unless jobCandidateId is provided"),
         );
     }
-    if email.as_deref().is_some_and(|e| !plausible_email(e)) {
+    if email
+        .as_deref()
+        .is_some_and(|e| !crate::text::plausible_email(e))
+    {
         d.insert("email".into(), json!("must be a valid email address"));
     }
     if !d.is_empty() {

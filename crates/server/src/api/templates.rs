@@ -221,14 +221,14 @@ pub async fn link_template(
     let mut checks = Checks::new();
     let kind = checks.text("provider_ref.kind", &body.provider_ref.kind, 100);
     let id = checks.text("provider_ref.id", &body.provider_ref.id, 500);
-    let url_key = checks.optional_text(
-        "provider_ref.url_key",
-        body.provider_ref.url_key.as_deref(),
-        500,
-    );
     let name = checks.optional_text("name", body.name.as_deref(), 1024);
     checks.finish()?;
-    let given = ProviderRef { kind, id, url_key };
+    // The adapter-owned part is the adapter's to check (`validate_template_ref`).
+    let given = ProviderRef {
+        kind,
+        id,
+        vendor: body.provider_ref.vendor.clone(),
+    };
     let stored = conn_svc::load(&state, ws, body.connection_id).await?;
     let (provider, ctx) = conn_svc::context(&state, ws, &stored)?;
     let pname = stored.connection.provider.as_str();
@@ -236,13 +236,7 @@ pub async fn link_template(
         .validate_template_ref(&given)
         .map_err(ApiError::fields)?;
     let remote = match provider.get_template(&ctx, &given).await {
-        Ok(mut r) => {
-            // The vendor's own ref, filling in what the client left out (e.g. a url_key).
-            if r.provider_ref.url_key.is_none() {
-                r.provider_ref.url_key = given.url_key.clone();
-            }
-            r
-        }
+        Ok(r) => r,
         Err(ProviderError::Unsupported(_)) => {
             let Some(name) = name.clone() else {
                 return Err(ApiError::field(

@@ -14,10 +14,14 @@ use crate::http::request_context;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
+    /// The body or query cannot be read at all (400).
+    MalformedRequest,
     InvalidRequest,
     Unauthorized,
     Forbidden,
     NotFound,
+    /// The target existed and is gone for good (410).
+    Gone,
     MethodNotAllowed,
     Conflict,
     /// The resource's data was erased (a replay of a request about an erased candidate).
@@ -40,6 +44,11 @@ impl ErrorCode {
     pub fn describe(self) -> (StatusCode, &'static str, &'static str) {
         use ErrorCode::*;
         match self {
+            MalformedRequest => (
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                "The request cannot be read",
+            ),
             InvalidRequest => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_request",
@@ -56,6 +65,7 @@ impl ErrorCode {
                 "The API key lacks the permission for this",
             ),
             NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            Gone => (StatusCode::GONE, "gone", "No longer exists"),
             MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -136,10 +146,12 @@ impl ErrorCode {
     /// The code for a bare status produced outside a handler (router, layers).
     pub fn for_status(status: StatusCode) -> Self {
         match status.as_u16() {
-            400 | 422 => Self::InvalidRequest,
+            400 => Self::MalformedRequest,
+            422 => Self::InvalidRequest,
             401 => Self::Unauthorized,
             403 => Self::Forbidden,
             404 => Self::NotFound,
+            410 => Self::Gone,
             405 => Self::MethodNotAllowed,
             408 | 504 => Self::Timeout,
             409 => Self::Conflict,
@@ -207,6 +219,8 @@ impl ApiError {
         }
     }
 
+    /// Keep `status` though the code's own is another: only for answers the framework made
+    /// with a status no code has (the request-context fallback), never to bend a code.
     pub fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self
@@ -214,6 +228,18 @@ impl ApiError {
 
     pub fn invalid(detail: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidRequest, detail)
+    }
+
+    /// The same problem under another code, with that code's status.
+    pub fn with_code(mut self, code: ErrorCode) -> Self {
+        self.code = code;
+        self.status = code.describe().0;
+        self
+    }
+
+    /// 400: the body or query cannot be read at all.
+    pub fn malformed(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::MalformedRequest, detail)
     }
 
     /// 422 naming the offending fields.

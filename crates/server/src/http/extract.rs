@@ -82,7 +82,7 @@ async fn json_body<T: DeserializeOwned, S: Send + Sync>(
                 "the request body exceeds the configured limit",
             )
         } else {
-            ApiError::invalid(rejection.body_text()).with_status(StatusCode::BAD_REQUEST)
+            ApiError::malformed(rejection.body_text())
         }
     })?;
     // serde would build a struct from a JSON array; every body here is an object.
@@ -105,9 +105,8 @@ fn check_text(bytes: &[u8], per_item: Option<&str>) -> Result<(), ApiError> {
     if !suspicious {
         return Ok(());
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::invalid(format!("malformed JSON: {e}")).with_status(StatusCode::BAD_REQUEST)
-    })?;
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::malformed(format!("malformed JSON: {e}")))?;
     match crate::http::validate::bad_text_skipping(&value, per_item) {
         Some((path, problem)) => Err(ApiError::field(path.trim_start_matches('.'), problem)),
         None => Ok(()),
@@ -118,9 +117,8 @@ fn check_text(bytes: &[u8], per_item: Option<&str>) -> Result<(), ApiError> {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
-    de.end().map_err(|e| {
-        ApiError::invalid(format!("malformed JSON: {e}")).with_status(StatusCode::BAD_REQUEST)
-    })?;
+    de.end()
+        .map_err(|e| ApiError::malformed(format!("malformed JSON: {e}")))?;
     Ok(value)
 }
 
@@ -135,7 +133,7 @@ fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
             } else {
                 format!("malformed JSON: {inner}")
             };
-            ApiError::invalid(detail).with_status(StatusCode::BAD_REQUEST)
+            ApiError::malformed(detail)
         }
         Category::Data => {
             let message = strip_position(&inner.to_string());
@@ -198,7 +196,7 @@ where
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
             if let Some(problem) = text_problem(&k).or_else(|| text_problem(&v)) {
                 return Err(ApiError::field(k.escape_debug().to_string(), problem)
-                    .with_status(StatusCode::BAD_REQUEST));
+                    .with_code(ErrorCode::MalformedRequest));
             }
         }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
@@ -217,7 +215,7 @@ where
                 } else {
                     path
                 };
-                ApiError::field(field, message).with_status(StatusCode::BAD_REQUEST)
+                ApiError::field(field, message).with_code(ErrorCode::MalformedRequest)
             })
     }
 }

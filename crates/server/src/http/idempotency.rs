@@ -74,7 +74,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
                 "Idempotency-Key",
                 "must be 1–255 printable ASCII characters",
             )
-            .with_status(StatusCode::BAD_REQUEST)
+            .with_code(ErrorCode::MalformedRequest)
             .into_response()
         }
     };

@@ -94,7 +94,7 @@ pub async fn start(mut config: Config, options: DemoOptions) -> anyhow::Result<D
     config.server.bind = gateway_listener.local_addr()?;
     // Vendors (the simulators) deliver their webhooks here.
     config.server.public_url = gateway_url.clone();
-    config.vendors.simulator_url = sandbox_url.clone();
+    config.vendors.use_simulators(&sandbox_url);
     // Vendors that do not push every change are read often, so a demo sees them move.
     config.poller.interval_secs = 10;
     config.poller.tick_secs = 2;

@@ -55,18 +55,18 @@ pub fn context(
 ) -> ApiResult<(Arc<dyn Provider>, ConnectionContext)> {
     let provider = provider_of(state, stored)?;
     let c = &stored.connection;
-    let simulators = &state.config.vendors.simulator_url;
-    let base_url = if !simulators.is_empty() {
-        // Demo/staging/test mode: every vendor is the built-in simulator.
-        Url::parse(&gateway_sandbox::vendor_url(simulators, &c.provider))
-            .map_err(|_| ApiError::internal())?
-    } else {
-        match &c.base_url {
-            Some(u) => Url::parse(u).map_err(|_| ApiError::internal())?,
-            None => provider
-                .default_base_url(&c.settings)
-                .map_err(|e| ApiError::from_provider(&c.provider, e))?,
-        }
+    // The operator's override for this provider (an egress proxy, staging, the simulators)
+    // wins over the connection's own base URL; then the provider's default.
+    let base_url = match state
+        .config
+        .vendors
+        .base_url_override(&c.provider)
+        .or(c.base_url.as_deref())
+    {
+        Some(u) => Url::parse(u).map_err(|_| ApiError::internal())?,
+        None => provider
+            .default_base_url(&c.settings)
+            .map_err(|e| ApiError::from_provider(&c.provider, e))?,
     };
     let ctx = ConnectionContext {
         connection_id: c.id,

@@ -87,10 +87,10 @@ async fn receive_verified(
     provider_name.clone_from(&stored.connection.provider);
     // Token right, connection gone: tell the vendor to stop.
     if stored.connection_deleted() {
-        return Err(
-            ApiError::new(ErrorCode::NotFound, "this connection was deleted")
-                .with_status(http::StatusCode::GONE),
-        );
+        return Err(ApiError::new(
+            ErrorCode::Gone,
+            "this connection was deleted",
+        ));
     }
     let ws = stored.workspace_id;
     let (provider, ctx) = connections::context(state, ws, &stored)?;
@@ -111,8 +111,7 @@ async fn receive_verified(
                 stored.connection.provider
             ),
         ),
-        other => ApiError::invalid(format!("unreadable webhook: {other}"))
-            .with_status(http::StatusCode::BAD_REQUEST),
+        other => ApiError::malformed(format!("unreadable webhook: {other}")),
     })?;
     let payload = json!({"body": String::from_utf8_lossy(body), "query": query});
     let mut ack = InboundAck {

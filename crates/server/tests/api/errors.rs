@@ -22,13 +22,13 @@ async fn bad_bodies_are_clear_4xx(app: TestApp) {
             .await
             .unwrap(),
         400,
-        "invalid_request",
+        "malformed_request",
     )
     .await;
     let p = expect_problem(
         post("", Some("application/json")).await.unwrap(),
         400,
-        "invalid_request",
+        "malformed_request",
     )
     .await;
     assert!(p["detail"].as_str().unwrap().contains("empty"));
@@ -91,7 +91,7 @@ async fn bad_paths_and_queries_are_clear_4xx(app: TestApp) {
             .await
             .unwrap(),
         400,
-        "invalid_request",
+        "malformed_request",
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "limit");
@@ -121,7 +121,7 @@ async fn bad_paths_and_queries_are_clear_4xx(app: TestApp) {
             .await
             .unwrap(),
         400,
-        "invalid_request",
+        "malformed_request",
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "colour");

@@ -81,7 +81,7 @@ async fn replays_and_conflicts(app: TestApp) {
     assert_eq!(res.status(), 201);
     assert!(res.headers().get("idempotent-replayed").is_none());
     let long = "x".repeat(256);
-    expect_problem(send(&body, &long).await.unwrap(), 400, "invalid_request").await;
+    expect_problem(send(&body, &long).await.unwrap(), 400, "malformed_request").await;
 }
 
 async fn concurrent_duplicates_reach_the_vendor_once(app: TestApp) {

@@ -217,7 +217,7 @@ async fn unverified_webhooks_store_nothing(app: TestApp) {
         .send()
         .await
         .unwrap();
-    expect_problem(res, 400, "invalid_request").await;
+    expect_problem(res, 400, "malformed_request").await;
     sqlx::any::install_default_drivers();
     let raw = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM inbound_receipts")

@@ -138,7 +138,12 @@ async fn bad_invites_leave_nothing_behind(app: TestApp) {
             .send()
             .await
             .unwrap();
-        let p = expect_problem(res, status, "invalid_request").await;
+        let code = if status == 400 {
+            "malformed_request"
+        } else {
+            "invalid_request"
+        };
+        let p = expect_problem(res, status, code).await;
         assert_eq!(p["errors"][0]["field"], field, "{body}");
     }
     let unknown = invite("tmpl_01jd8x3k5m7q9s1v3x5z7b9d1f", "a@b.co");
@@ -501,7 +506,7 @@ async fn lists_filter_and_page(app: TestApp) {
             .await
             .unwrap(),
         400,
-        "invalid_request",
+        "malformed_request",
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "status");

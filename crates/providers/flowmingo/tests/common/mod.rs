@@ -31,7 +31,7 @@ pub async fn setup_with(scopes: &[&str]) -> Setup {
     let set = ProviderRef {
         kind: "interview_set".into(),
         id: account["interview_set_id"].as_str().unwrap().into(),
-        url_key: None,
+        vendor: Default::default(),
     };
     Setup {
         sandbox,

@@ -34,11 +34,10 @@ pub async fn setup_with(account: Value) -> Setup {
         "heymilo",
         Credentials::new().with("api_key", &api_key),
     );
-    let template = ProviderRef {
-        kind: "posting".into(),
-        id: posting["posting_id"].as_str().unwrap().into(),
-        url_key: Some(posting["url_key"].as_str().unwrap().into()),
-    };
+    let template = provider_heymilo::posting_ref::template_ref(
+        posting["posting_id"].as_str().unwrap().into(),
+        Some(posting["url_key"].as_str().unwrap().into()),
+    );
     Setup {
         sandbox,
         heymilo: HeyMilo::new(test_policy(), provider_http::EgressPolicy::ALLOW_PRIVATE),

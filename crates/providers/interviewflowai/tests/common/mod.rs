@@ -26,7 +26,7 @@ impl Setup {
                 .as_str()
                 .unwrap()
                 .into(),
-            url_key: None,
+            vendor: Default::default(),
         }
     }
 }
@@ -44,7 +44,7 @@ pub async fn setup_with(account: Value) -> Setup {
     let interviewer = ProviderRef {
         kind: "interviewer".into(),
         id: account["interviewers"][0]["id"].as_str().unwrap().into(),
-        url_key: None,
+        vendor: Default::default(),
     };
     Setup {
         sandbox,

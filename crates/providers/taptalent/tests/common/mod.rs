@@ -44,7 +44,7 @@ pub async fn setup() -> Setup {
     let flow = ProviderRef {
         kind: "assessment_flow".into(),
         id: account["flow_id"].to_string(),
-        url_key: None,
+        vendor: Default::default(),
     };
     Setup {
         sandbox,

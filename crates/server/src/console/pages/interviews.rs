@@ -301,7 +301,7 @@ pub async fn invite_many(c: Console, raw: Bytes) -> Response {
             "send_invite": form.is_checked("send_invite"),
             "retake": form.is_checked("retake"),
         }))?;
-        inner(batch_interviews(st(&c), who(&c), j(input)).await)
+        inner(batch_interviews(st(&c), who(&c), crate::http::extract::ApiBatchJson(input)).await)
     }
     .await;
     match result {

@@ -176,7 +176,7 @@ async fn detail(
             table.deliveries {
                 thead { tr { th { "Event" } th { "Status" } th { "Attempts" } th { "Next attempt" } th { "Last answer" } @if write { th { "" } } } }
                 tbody { @for d in &deliveries.data { tr {
-                    td { (d.event_type) br; small { a href=(format!("/console/interviews/{}", d.interview_id)) { code { (d.event_id) } } } }
+                    td { (d.event_type) br; small { @if let Some(i) = d.interview_id { a href=(format!("/console/interviews/{i}")) { code { (d.event_id) } } } @else { code { (d.event_id) } } } }
                     td { (status_badge(&d.status)) }
                     td.num {
                         details { summary { (d.attempts) }
