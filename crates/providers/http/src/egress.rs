@@ -212,8 +212,8 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     if (s[0] & 0xe000) != 0x2000 {
         return false;
     }
-    let refused = (s[0] == 0x2001 && s[1] < 0x0200) // 2001::/23 IETF protocol assignments, Teredo
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+    // 2001::/23 IETF protocol assignments (Teredo included) and 2001:db8::/32 documentation.
+    let refused = (s[0] == 0x2001 && (s[1] < 0x0200 || s[1] == 0x0db8))
         || (s[0] & 0xfff0) == 0x3ff0 // 3fff::/20 documentation
         || (s[0] == 0x2002 && !is_public_v4(Ipv4Addr::new(
             (s[1] >> 8) as u8,
