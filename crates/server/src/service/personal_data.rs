@@ -124,6 +124,11 @@ fn replay_tombstone() -> Result<ReplayTombstone, ApiError> {
         "this request ran, but its answer named a candidate whose personal data was erased since",
     )
     .problem();
+    // Not the erasing request's id: the replay is another request.
+    let problem = crate::http::error::Problem {
+        request_id: None,
+        ..problem
+    };
     let body = serde_json::to_vec(&problem).map_err(|e| {
         tracing::error!(error = %e, "cannot serialize the erased-replay problem");
         ApiError::internal()

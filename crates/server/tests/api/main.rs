@@ -29,6 +29,7 @@ mod isolation;
 mod leaks;
 mod master_key;
 mod metrics;
+mod personal_data;
 mod poller;
 mod rate_limits;
 mod receiver;
