@@ -31,16 +31,20 @@ pub enum EventType {
     StatusChanged,
     #[serde(rename = "interview.errored")]
     Errored,
+    /// The caller cancelled the interview (`POST /v1/interviews/{id}/cancel`).
+    #[serde(rename = "interview.cancelled")]
+    Cancelled,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 7] = [
         Self::Invited,
         Self::Started,
         Self::Completed,
         Self::ResultReady,
         Self::StatusChanged,
         Self::Errored,
+        Self::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +55,7 @@ impl EventType {
             Self::ResultReady => "interview.result_ready",
             Self::StatusChanged => "interview.status_changed",
             Self::Errored => "interview.errored",
+            Self::Cancelled => "interview.cancelled",
         }
     }
 }

@@ -20,6 +20,9 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     Conflict,
+    /// The resource's state does not allow the operation (e.g. cancelling a completed
+    /// interview).
+    InvalidState,
     IdempotencyConflict,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -63,6 +66,11 @@ impl ErrorCode {
                 StatusCode::CONFLICT,
                 "conflict",
                 "Conflict with the current state",
+            ),
+            InvalidState => (
+                StatusCode::CONFLICT,
+                "invalid_state",
+                "The resource's state does not allow this",
             ),
             IdempotencyConflict => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -241,6 +249,10 @@ impl ApiError {
         Self::new(ErrorCode::Conflict, detail)
     }
 
+    pub fn invalid_state(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidState, detail)
+    }
+
     pub fn internal() -> Self {
         Self::new(
             ErrorCode::Internal,
@@ -391,6 +403,7 @@ mod tests {
             NotFound,
             MethodNotAllowed,
             Conflict,
+            InvalidState,
             IdempotencyConflict,
             PayloadTooLarge,
             UnsupportedMediaType,

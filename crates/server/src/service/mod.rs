@@ -6,4 +6,5 @@ pub mod connections;
 pub mod events;
 pub mod inbound_webhooks;
 pub mod interviews;
+pub mod lifecycle;
 pub mod templates;

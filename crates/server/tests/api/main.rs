@@ -21,6 +21,8 @@ mod interviewflowai;
 mod interviews;
 mod isolation;
 mod leaks;
+mod lifecycle;
+mod lifecycle_crash;
 mod master_key;
 mod metrics;
 mod poller;
