@@ -108,6 +108,14 @@ pub struct BatchIn {
     pub retake: bool,
 }
 
+struct BatchEntry<'a> {
+    at: String,
+    candidate_at: String,
+    candidate: &'a CandidateInput,
+    external_id: Option<&'a str>,
+    metadata: Option<&'a serde_json::Value>,
+}
+
 fn yes() -> bool {
     true
 }
@@ -243,28 +251,30 @@ pub async fn batch_interviews(
             format!("give between 1 and {MAX_BATCH} invitations"),
         ));
     }
-    let entries: Vec<(
-        String,
-        &CandidateInput,
-        Option<&str>,
-        Option<&serde_json::Value>,
-    )> = if field == "candidates" {
+    // Each invitation: where it is in the body, the candidate and the candidate's path,
+    // its external_id and metadata.
+    let entries: Vec<BatchEntry> = if field == "candidates" {
         body.candidates
             .iter()
             .enumerate()
-            .map(|(i, c)| (format!("candidates[{i}]"), c, None, None))
+            .map(|(i, c)| BatchEntry {
+                at: format!("candidates[{i}]"),
+                candidate_at: format!("candidates[{i}]"),
+                candidate: c,
+                external_id: None,
+                metadata: None,
+            })
             .collect()
     } else {
         body.items
             .iter()
             .enumerate()
-            .map(|(i, it)| {
-                (
-                    format!("items[{i}]"),
-                    &it.candidate,
-                    it.external_id.as_deref(),
-                    it.metadata.as_ref(),
-                )
+            .map(|(i, it)| BatchEntry {
+                at: format!("items[{i}]"),
+                candidate_at: format!("items[{i}].candidate"),
+                candidate: &it.candidate,
+                external_id: it.external_id.as_deref(),
+                metadata: it.metadata.as_ref(),
             })
             .collect()
     };
@@ -284,12 +294,13 @@ pub async fn batch_interviews(
     let mut valid = Vec::new();
     let mut seen = HashSet::new();
     let mut seen_refs = HashSet::new();
-    for (i, (at, c, ext, meta)) in entries.into_iter().enumerate() {
+    for (i, e) in entries.into_iter().enumerate() {
+        let at = e.at;
         let mut checks = Checks::new();
-        let input = validate::candidate(&mut checks, &format!("{at}.candidate"), c);
+        let input = validate::candidate(&mut checks, &e.candidate_at, e.candidate);
         let external_id =
-            interview_refs::external_id(&mut checks, &format!("{at}.external_id"), ext);
-        let metadata = interview_refs::metadata(&mut checks, &format!("{at}.metadata"), meta);
+            interview_refs::external_id(&mut checks, &format!("{at}.external_id"), e.external_id);
+        let metadata = interview_refs::metadata(&mut checks, &format!("{at}.metadata"), e.metadata);
         let key = input
             .external_id
             .clone()
