@@ -20,6 +20,8 @@ pub enum Capability {
     WebhookRegistration,
     InboundWebhooks,
     Passthrough,
+    /// Cancel an interview at the vendor.
+    Cancel,
 }
 
 impl Capability {
@@ -38,6 +40,7 @@ impl Capability {
             Self::WebhookRegistration => "webhook_registration",
             Self::InboundWebhooks => "inbound_webhooks",
             Self::Passthrough => "passthrough",
+            Self::Cancel => "cancel",
         }
     }
 }
@@ -64,6 +67,9 @@ pub struct Capabilities {
     pub webhook_registration: bool,
     pub inbound_webhooks: bool,
     pub passthrough: bool,
+    /// Cancel an interview at the vendor. None of the four vendors documents a cancel
+    /// call: `POST /v1/interviews/{id}/cancel` then ends it in the gateway only.
+    pub cancel: bool,
 }
 
 impl Capabilities {
@@ -82,6 +88,7 @@ impl Capabilities {
             Capability::WebhookRegistration => self.webhook_registration,
             Capability::InboundWebhooks => self.inbound_webhooks,
             Capability::Passthrough => self.passthrough,
+            Capability::Cancel => self.cancel,
         }
     }
 }

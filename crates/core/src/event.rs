@@ -38,10 +38,13 @@ pub enum EventType {
     /// A candidate's personal data was erased; the data holds ids only.
     #[serde(rename = "candidate.erased")]
     CandidateErased,
+    /// The caller cancelled the interview (`POST /v1/interviews/{id}/cancel`).
+    #[serde(rename = "interview.cancelled")]
+    Cancelled,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 7] = [
+    pub const ALL: [EventType; 8] = [
         Self::Invited,
         Self::Started,
         Self::Completed,
@@ -49,6 +52,7 @@ impl EventType {
         Self::StatusChanged,
         Self::Errored,
         Self::CandidateErased,
+        Self::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +64,7 @@ impl EventType {
             Self::StatusChanged => "interview.status_changed",
             Self::Errored => "interview.errored",
             Self::CandidateErased => "candidate.erased",
+            Self::Cancelled => "interview.cancelled",
         }
     }
 }

@@ -36,4 +36,14 @@ pub struct Interview {
     pub last_synced_at: Option<DateTime<Utc>>,
     /// The vendor's last raw payload, for fields the unified model lacks.
     pub remote_data: serde_json::Value,
+    /// The caller's own reference (an application id…); unique in the workspace.
+    #[schema(example = "app_4711")]
+    pub external_id: Option<String>,
+    /// The caller's flat key/value data (strings, numbers, booleans, null), carried in
+    /// every event about the interview.
+    #[schema(value_type = Object, example = json!({"job": "backend-2", "stage": "screen"}))]
+    pub metadata: serde_json::Value,
+    /// When `status` is `superseded`: the interview this one was folded into (the same
+    /// candidate and template, the one the vendor confirmed).
+    pub superseded_by: Option<InterviewId>,
 }

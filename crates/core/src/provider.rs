@@ -379,6 +379,18 @@ pub trait Provider: Send + Sync + 'static {
         Err(ProviderError::Unsupported(Capability::GetInterview))
     }
 
+    /// Cancel the interview at the vendor. No vendor documents one today: the default
+    /// answers `Unsupported` and the gateway cancels on its side only (`vendor_notified:
+    /// false`); an adapter whose vendor gains a cancel call overrides this and sets the
+    /// `cancel` capability.
+    async fn cancel_interview(
+        &self,
+        _ctx: &ConnectionContext,
+        _locator: InterviewLocator<'_>,
+    ) -> Result<(), ProviderError> {
+        Err(ProviderError::Unsupported(Capability::Cancel))
+    }
+
     /// One page of the template's interviews; `page` is the token from the previous page.
     async fn list_interviews(
         &self,

@@ -18,10 +18,13 @@ pub enum InterviewStatus {
     Cancelled,
     Expired,
     Error,
+    /// A duplicate folded into the interview named by `superseded_by` (an invitation whose
+    /// answer was lost, retried, and confirmed on the sibling).
+    Superseded,
 }
 
 impl InterviewStatus {
-    pub const ALL: [InterviewStatus; 8] = [
+    pub const ALL: [InterviewStatus; 9] = [
         Self::Pending,
         Self::Invited,
         Self::InProgress,
@@ -30,6 +33,7 @@ impl InterviewStatus {
         Self::Cancelled,
         Self::Expired,
         Self::Error,
+        Self::Superseded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +46,7 @@ impl InterviewStatus {
             Self::Cancelled => "cancelled",
             Self::Expired => "expired",
             Self::Error => "error",
+            Self::Superseded => "superseded",
         }
     }
 
@@ -49,7 +54,7 @@ impl InterviewStatus {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            Self::Completed | Self::Cancelled | Self::Expired | Self::Error
+            Self::Completed | Self::Cancelled | Self::Expired | Self::Error | Self::Superseded
         )
     }
 
@@ -61,7 +66,7 @@ impl InterviewStatus {
             Self::Invited => 1,
             Self::InProgress => 2,
             Self::Evaluating => 3,
-            Self::Completed | Self::Cancelled | Self::Expired | Self::Error => 4,
+            Self::Completed | Self::Cancelled | Self::Expired | Self::Error | Self::Superseded => 4,
         }
     }
 

@@ -22,6 +22,9 @@ pub enum Fault {
     Status { status: u16 },
     /// Never answer (until the client gives up).
     Hang,
+    /// Act on the request, then answer this status instead: the vendor did the work and
+    /// its answer is lost (a proxy's 500, a reset after the commit).
+    ActThenStatus { status: u16 },
     /// 429 with `Retry-After`.
     RateLimit { retry_after_secs: u64 },
 }
@@ -108,6 +111,11 @@ pub async fn inject(
         Some(Fault::Status { status }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             vendor_error(vendor, status, "injected fault")
+        }
+        Some(Fault::ActThenStatus { status }) => {
+            let _ = next.run(req).await;
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            vendor_error(vendor, status, "injected fault after acting")
         }
         Some(Fault::Hang) => {
             tokio::time::sleep(Duration::from_secs(3600)).await;

@@ -9,11 +9,16 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use sqlx::migrate::Migrator;
+use sqlx::postgres::PgConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::Connection;
+use uuid::Uuid;
 
 use crate::error::{StoreError, StoreResult};
 
@@ -70,6 +75,39 @@ impl Dialect for PgStore {
     }
 }
 
+impl PgStore {
+    /// `AND i.metadata[key]` equals `value` as text (`->>` gives numbers and booleans as
+    /// their JSON text).
+    pub(crate) fn push_metadata_eq(
+        qb: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
+        key: &str,
+        value: &str,
+    ) {
+        qb.push(" AND i.metadata ->> ")
+            .push_bind(key.to_string())
+            .push(" = ")
+            .push_bind(value.to_string());
+    }
+}
+
+impl SqliteStore {
+    /// As on Postgres: json_extract gives booleans as 1/0, so they are named here.
+    pub(crate) fn push_metadata_eq(
+        qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
+        key: &str,
+        value: &str,
+    ) {
+        // The key is quoted in the path so `.` in it is no nesting.
+        let path = format!("$.\"{}\"", key.replace('"', ""));
+        qb.push(" AND (CASE json_type(i.metadata, ")
+            .push_bind(path.clone())
+            .push(") WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(json_extract(i.metadata, ")
+            .push_bind(path)
+            .push(") AS TEXT) END) = ")
+            .push_bind(value.to_string());
+    }
+}
+
 impl Dialect for SqliteStore {
     const SKIP_LOCKED: &'static str = "";
     const FOR_UPDATE: &'static str = "";
@@ -101,6 +139,20 @@ impl Default for PoolSettings {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    /// This process's id, written on what it holds (an in-progress Idempotency-Key).
+    pub(crate) instance: Uuid,
+    /// A connection of its own holding a session advisory lock named by `instance` for as
+    /// long as this store lives: another replica that can take that lock knows the holder
+    /// is gone (killed, crashed) without waiting for a timeout.
+    _liveness: Arc<std::sync::Mutex<PgConnection>>,
+}
+
+/// The advisory lock key of an instance: its id's random half (v7 ids start with time).
+fn liveness_key(instance: Uuid) -> i64 {
+    let b = instance.as_bytes();
+    let mut tail = [0u8; 8];
+    tail.copy_from_slice(&b[8..]);
+    i64::from_be_bytes(tail)
 }
 
 impl PgStore {
@@ -110,9 +162,36 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        Ok(Self { pool })
+        let instance = Uuid::now_v7();
+        let mut liveness = PgConnection::connect_with(&options).await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(liveness_key(instance))
+            .execute(&mut liveness)
+            .await?;
+        Ok(Self {
+            pool,
+            instance,
+            _liveness: Arc::new(std::sync::Mutex::new(liveness)),
+        })
+    }
+
+    /// Whether the process that wrote `holder` still runs. An unknown holder (a row from
+    /// before holders were written) counts as alive: only its timeout frees it.
+    pub(crate) async fn holder_alive(&self, holder: Option<Uuid>) -> StoreResult<bool> {
+        let Some(h) = holder else { return Ok(true) };
+        if h == self.instance {
+            return Ok(true);
+        }
+        // Taken for the transaction only, so a dead holder's lock is not kept either.
+        let mut tx = self.pool.begin().await?;
+        let (free,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(liveness_key(h))
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(!free)
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -180,6 +259,9 @@ pub struct SqliteStore {
     /// between tries (a create took 27 ms at p50 under 500 rps). Queued on this pool
     /// instead, each writer starts the moment the previous one commits.
     pub(crate) write_pool: SqlitePool,
+    /// This process start's id. One node owns a SQLite file, so anything held by another
+    /// id was held by an earlier process start, which is gone.
+    pub(crate) instance: Uuid,
 }
 
 impl SqliteStore {
@@ -226,11 +308,20 @@ impl SqliteStore {
             side.push(suffix);
             owner_only(Path::new(&side), false)?;
         }
-        Ok(Self { pool, write_pool })
+        Ok(Self {
+            pool,
+            write_pool,
+            instance: Uuid::now_v7(),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// See `PgStore::holder_alive`: here only this process start is alive.
+    pub(crate) async fn holder_alive(&self, holder: Option<Uuid>) -> StoreResult<bool> {
+        Ok(holder.is_none_or(|h| h == self.instance))
     }
 
     /// Where statements that write run: the single writer connection.

@@ -289,7 +289,7 @@ for_each_backend! {
             // The version moves, so a writer holding the row as it was read must re-read it.
             sqlx::query(
                 "UPDATE interviews SET interview_url = NULL, result = NULL, error = NULL,
-                     remote_data = $3, invite_options = $3, next_poll_at = NULL,
+                     remote_data = $3, invite_options = $3, metadata = $3, external_id = NULL, next_poll_at = NULL,
                      poll_leased_until = NULL, erased_at = $4, version = version + 1
                  WHERE workspace_id = $1 AND candidate_id = $2",
             )

@@ -60,6 +60,7 @@ struct KeyRow {
     response_body: Option<Vec<u8>>,
     locked_until: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    holder: Option<uuid::Uuid>,
 }
 
 for_each_backend! {
@@ -76,8 +77,8 @@ for_each_backend! {
             for _ in 0..2 {
                 let inserted = sqlx::query(
                     "INSERT INTO idempotency_keys (workspace_id, key, request_hash, state,
-                         locked_until, created_at, expires_at)
-                     VALUES ($1, $2, $3, 'in_progress', $4, $5, $6)
+                         locked_until, created_at, expires_at, holder)
+                     VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7)
                      ON CONFLICT (workspace_id, key) DO NOTHING",
                 )
                 .bind(ws.as_uuid())
@@ -86,13 +87,15 @@ for_each_backend! {
                 .bind(t.locked_until)
                 .bind(t.now)
                 .bind(t.expires_at)
+                .bind(self.instance)
                 .execute(self.writer())
                 .await?;
                 if inserted.rows_affected() == 1 {
                     return Ok(IdempotencyBegin::Started);
                 }
                 let row: Option<KeyRow> = sqlx::query_as(
-                    "SELECT request_hash, state, response_status, response_body, locked_until, expires_at
+                    "SELECT request_hash, state, response_status, response_body, locked_until, expires_at,
+                         holder
                      FROM idempotency_keys WHERE workspace_id = $1 AND key = $2",
                 )
                 .bind(ws.as_uuid())
@@ -121,18 +124,22 @@ for_each_backend! {
                         body: row.response_body.unwrap_or_default(),
                     });
                 }
-                if row.locked_until <= t.now {
-                    // The owner died mid-request. Take the key over atomically: only one of
-                    // several waiting retries wins the update.
+                let expired = row.locked_until <= t.now;
+                if expired || !self.holder_alive(row.holder).await? {
+                    // The owner died mid-request (its lock ran out, or its process is gone).
+                    // Take the key over atomically: only one of several waiting retries
+                    // wins the update, which names the holder (or the expiry) it saw.
                     let taken = sqlx::query(
-                        "UPDATE idempotency_keys SET locked_until = $3
+                        "UPDATE idempotency_keys SET locked_until = $3, holder = $5
                          WHERE workspace_id = $1 AND key = $2 AND state = 'in_progress'
-                           AND locked_until <= $4",
+                           AND (locked_until <= $4 OR holder = $6)",
                     )
                     .bind(ws.as_uuid())
                     .bind(key)
                     .bind(t.locked_until)
-                    .bind(t.now)
+                    .bind(if expired { t.now } else { row.locked_until - chrono::Duration::microseconds(1) })
+                    .bind(self.instance)
+                    .bind(row.holder)
                     .execute(self.writer())
                     .await?;
                     if taken.rows_affected() == 1 {

@@ -26,6 +26,25 @@ pub struct NewInterview {
     /// When the poller should look at it if nothing else has (an interview stranded by a
     /// crash between this insert and the vendor's answer is settled that way).
     pub next_poll_at: Option<DateTime<Utc>>,
+    /// The caller's reference, unique in the workspace.
+    pub external_id: Option<String>,
+    /// The caller's flat key/value data.
+    pub metadata: serde_json::Value,
+    /// Asked for a new interview beside the candidate's open one on this template.
+    pub retake: bool,
+}
+
+/// What `insert_pending` did for one invitation.
+// One per invitation, moved once into its answer: boxing the larger variant buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Slot {
+    /// The row was stored `pending`, for this (upserted) candidate: call the vendor.
+    New(Candidate),
+    /// Nothing stored: the interview that already answers this invitation — the same
+    /// `external_id`, the candidate's open interview on the template, or (for a retake)
+    /// its unconfirmed retake. The vendor is not called again.
+    Open(Interview),
 }
 
 /// The interview as the vendor last described it.
@@ -66,27 +85,34 @@ pub enum Saved {
     Missing,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InterviewFilter {
     pub template_id: Option<TemplateId>,
     pub candidate_id: Option<CandidateId>,
     pub status: Option<InterviewStatus>,
     pub updated_after: Option<DateTime<Utc>>,
+    pub external_id: Option<String>,
+    /// `metadata[key]` equals this text (a number or boolean compares as its JSON text).
+    pub metadata: Option<(String, String)>,
 }
 
 #[async_trait]
 pub trait InterviewStore: Send + Sync {
-    /// Insert all rows or none.
+    /// Insert all rows or none, as given: no row answers for another and none holds the
+    /// candidate's open place (imports and fixtures; invitations use `insert_pending`).
     async fn insert_interviews(&self, ws: WorkspaceId, rows: &[NewInterview]) -> StoreResult<()>;
     /// Upsert each candidate and store its interview (`rows[i]`, whose `candidate_id` is set
     /// to candidate i's) in one transaction: one commit for an invitation or a whole batch.
+    /// An invitation an interview already answers stores nothing (see [`Slot::Open`]);
+    /// two concurrent identical invitations meet at a unique index, and the loser, retried,
+    /// finds the winner's row.
     async fn insert_pending(
         &self,
         ws: WorkspaceId,
         candidates: &[CandidateInput],
         rows: &mut [NewInterview],
         at: DateTime<Utc>,
-    ) -> StoreResult<Vec<Candidate>>;
+    ) -> StoreResult<Vec<Slot>>;
     async fn get_interview(
         &self,
         ws: WorkspaceId,
@@ -153,6 +179,9 @@ struct InterviewRow {
     result: Option<Json<InterviewResult>>,
     error: Option<String>,
     remote_data: Json<serde_json::Value>,
+    external_id: Option<String>,
+    metadata: Json<serde_json::Value>,
+    superseded_by: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     last_synced_at: Option<DateTime<Utc>>,
@@ -207,23 +236,37 @@ impl TryFrom<InterviewRow> for Interview {
             updated_at: r.updated_at,
             last_synced_at: r.last_synced_at,
             remote_data: r.remote_data.0,
+            external_id: r.external_id,
+            metadata: r.metadata.0,
+            superseded_by: r.superseded_by.map(InterviewId::from_uuid),
         })
     }
 }
 
-const SELECT: &str = "SELECT i.id, i.template_id, i.connection_id, i.provider, i.status, i.outcome, \
-     i.interview_url, i.provider_refs, i.result, i.error, i.remote_data, i.created_at, i.updated_at, \
+pub(crate) const SELECT: &str = "SELECT i.id, i.template_id, i.connection_id, i.provider, i.status, i.outcome, \
+     i.interview_url, i.provider_refs, i.result, i.error, i.remote_data, i.external_id, i.metadata, i.superseded_by, i.created_at, i.updated_at, \
      i.last_synced_at, i.version, c.id AS c_id, c.email AS c_email, c.name AS c_name, \
      c.first_name AS c_first_name, c.last_name AS c_last_name, c.phone AS c_phone, \
      c.external_id AS c_external_id, c.resume_url AS c_resume_url, c.metadata AS c_metadata, \
      c.created_at AS c_created_at, c.updated_at AS c_updated_at, c.erased_at AS c_erased_at \
      FROM interviews i JOIN candidates c ON c.id = i.candidate_id";
 
+/// The unique-index key a new row holds (see the lifecycle migration).
+fn open_key(n: &NewInterview) -> Option<&'static str> {
+    if n.status.is_terminal() {
+        None
+    } else if n.retake {
+        (n.status == InterviewStatus::Pending).then_some("retake")
+    } else {
+        Some("interview")
+    }
+}
+
 for_each_backend! {
     impl Backend {
         /// Store events and queue one delivery per subscribed, enabled endpoint of the
         /// workspace (an endpoint with no event list takes them all).
-        async fn insert_events(
+        pub(crate) async fn insert_events(
             tx: &mut sqlx::Transaction<'static, Db>,
             ws: WorkspaceId,
             interview: InterviewId,
@@ -282,36 +325,80 @@ for_each_backend! {
             candidates: &[CandidateInput],
             rows: &mut [NewInterview],
             at: DateTime<Utc>,
-        ) -> StoreResult<Vec<Candidate>> {
+        ) -> StoreResult<Vec<Slot>> {
             // Candidates are locked in address order, whatever the request's order: two batches
             // sharing people then wait for each other instead of deadlocking.
             let mut order: Vec<usize> = (0..candidates.len()).collect();
             order.sort_by_cached_key(|&i| gateway_core::candidate::normalize_email(&candidates[i].email));
             let mut tx = self.begin_write().await?;
-            let mut people: Vec<Option<Candidate>> = vec![None; candidates.len()];
+            let mut slots: Vec<Option<Slot>> = vec![None; candidates.len()];
             for i in order {
                 let person = Self::upsert_candidate_in(&mut tx, ws, &candidates[i], at).await?;
                 rows[i].candidate_id = person.id;
-                Self::insert_interview_in(&mut tx, ws, &rows[i]).await?;
-                people[i] = Some(person);
+                slots[i] = Some(match Self::answering_in(&mut tx, ws, &rows[i]).await? {
+                    Some(open) => Slot::Open(open),
+                    None => {
+                        Self::insert_interview_in(&mut tx, ws, &rows[i], open_key(&rows[i])).await?;
+                        Slot::New(person)
+                    }
+                });
             }
             tx.commit().await?;
-            people
+            slots
                 .into_iter()
                 .map(|p| p.ok_or_else(|| StoreError::Internal("a candidate was skipped".into())))
                 .collect()
+        }
+
+        /// The interview that already answers this invitation, if any: the one with its
+        /// `external_id`; for a retake, the candidate's unconfirmed retake on the template;
+        /// otherwise the candidate's newest open interview there.
+        async fn answering_in(
+            tx: &mut sqlx::Transaction<'static, Db>,
+            ws: WorkspaceId,
+            n: &NewInterview,
+        ) -> StoreResult<Option<Interview>> {
+            if let Some(ext) = &n.external_id {
+                let sql = format!("{SELECT} WHERE i.workspace_id = $1 AND i.external_id = $2");
+                let row: Option<InterviewRow> = sqlx::query_as(&sql)
+                    .bind(ws.as_uuid())
+                    .bind(ext)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                if let Some(r) = row {
+                    return Ok(Some(r.try_into()?));
+                }
+            }
+            let which = if n.retake {
+                "i.open_key = 'retake'"
+            } else {
+                "i.status IN ('pending', 'invited', 'in_progress', 'evaluating')"
+            };
+            let sql = format!(
+                "{SELECT} WHERE i.workspace_id = $1 AND i.template_id = $2 AND i.candidate_id = $3
+                 AND {which} ORDER BY i.created_at DESC, i.id DESC LIMIT 1"
+            );
+            let row: Option<InterviewRow> = sqlx::query_as(&sql)
+                .bind(ws.as_uuid())
+                .bind(n.template_id.as_uuid())
+                .bind(n.candidate_id.as_uuid())
+                .fetch_optional(&mut **tx)
+                .await?;
+            row.map(TryInto::try_into).transpose()
         }
 
         async fn insert_interview_in(
             tx: &mut sqlx::Transaction<'static, Db>,
             ws: WorkspaceId,
             n: &NewInterview,
+            open_key: Option<&'static str>,
         ) -> StoreResult<()> {
             // Template, connection and candidate must all be this workspace's.
             let done = sqlx::query(
                 "INSERT INTO interviews (id, workspace_id, template_id, connection_id, candidate_id,
-                     provider, status, invite_options, created_at, updated_at, next_poll_at)
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10
+                     provider, status, invite_options, created_at, updated_at, next_poll_at,
+                     external_id, metadata, retake, open_key)
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14
                  WHERE EXISTS (SELECT 1 FROM templates WHERE id = $3 AND workspace_id = $2 AND connection_id = $4)
                    AND EXISTS (SELECT 1 FROM candidates WHERE id = $5 AND workspace_id = $2 AND erased_at IS NULL)",
             )
@@ -325,6 +412,10 @@ for_each_backend! {
             .bind(Json(&n.invite_options))
             .bind(n.created_at)
             .bind(n.next_poll_at)
+            .bind(&n.external_id)
+            .bind(Json(&n.metadata))
+            .bind(n.retake)
+            .bind(open_key)
             .execute(&mut **tx)
             .await?;
             if done.rows_affected() != 1 {
@@ -341,7 +432,7 @@ for_each_backend! {
         async fn insert_interviews(&self, ws: WorkspaceId, rows: &[NewInterview]) -> StoreResult<()> {
             let mut tx = self.begin_write().await?;
             for n in rows {
-                Self::insert_interview_in(&mut tx, ws, n).await?;
+                Self::insert_interview_in(&mut tx, ws, n, None).await?;
             }
             tx.commit().await?;
             Ok(())
@@ -353,15 +444,20 @@ for_each_backend! {
             candidates: &[CandidateInput],
             rows: &mut [NewInterview],
             at: DateTime<Utc>,
-        ) -> StoreResult<Vec<Candidate>> {
+        ) -> StoreResult<Vec<Slot>> {
             if candidates.len() != rows.len() {
                 return Err(StoreError::Internal("one interview per candidate".into()));
             }
-            // Two requests creating the same new person race to its insert; the loser's
-            // transaction is rolled back whole and, on its second try, finds the winner's row.
-            match self.try_insert_pending(ws, candidates, rows, at).await {
-                Err(StoreError::Conflict(_)) => self.try_insert_pending(ws, candidates, rows, at).await,
-                other => other,
+            // Two requests creating the same new person or the same open interview race to
+            // its insert; the loser's transaction is rolled back whole and, on its next try,
+            // finds the winner's row.
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                match self.try_insert_pending(ws, candidates, rows, at).await {
+                    Err(StoreError::Conflict(_)) if tries < 3 => continue,
+                    other => return other,
+                }
             }
         }
 
@@ -394,6 +490,12 @@ for_each_backend! {
             }
             if let Some(u) = f.updated_after {
                 qb.push(" AND i.updated_at > ").push_bind(u);
+            }
+            if let Some(e) = &f.external_id {
+                qb.push(" AND i.external_id = ").push_bind(e.clone());
+            }
+            if let Some((key, value)) = &f.metadata {
+                Backend::push_metadata_eq(&mut qb, key, value);
             }
             push_keyset(&mut qb, "i.id", page);
             let rows: Vec<InterviewRow> = qb.build_query_as().fetch_all(&self.pool).await?;
@@ -436,6 +538,11 @@ for_each_backend! {
                 .push(", updated_at = ").push_bind(s.synced_at)
                 .push(", last_synced_at = ").push_bind(s.synced_at)
                 .push(", next_poll_at = ").push_bind(s.next_poll_at)
+                // An ended row frees its candidate's place; a retake holds its place only
+                // until the vendor confirms it.
+                .push(", open_key = CASE WHEN ").push_bind(s.status.is_terminal())
+                .push(" THEN NULL WHEN open_key = 'retake' AND ").push_bind(s.status != InterviewStatus::Pending)
+                .push(" THEN NULL ELSE open_key END")
                 .push(", poll_leased_until = NULL, version = version + 1 WHERE workspace_id = ").push_bind(ws.as_uuid())
                 .push(" AND id = ").push_bind(id.as_uuid())
                 // Checked on the row itself (not through its candidate), so a write that waited

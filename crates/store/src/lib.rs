@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod inbound;
 pub mod interviews;
 pub mod key_events;
+pub mod lifecycle;
 pub mod mappings;
 pub mod partners;
 pub mod retention;
@@ -47,8 +48,11 @@ pub use gateway_secrets::GatewaySecretStore;
 pub use health::HealthStore;
 pub use idempotency::{IdempotencyBegin, IdempotencyStore, IdempotencyTimes};
 pub use inbound::{InboundStore, Receipt, ReceiptStatus};
-pub use interviews::{InterviewFilter, InterviewStore, NewEvent, NewInterview, Saved, VendorState};
+pub use interviews::{
+    InterviewFilter, InterviewStore, NewEvent, NewInterview, Saved, Slot, VendorState,
+};
 pub use key_events::{KeyChange, KeyEventStore};
+pub use lifecycle::InterviewLifecycleStore;
 pub use mappings::{Mapping, MappingStore};
 pub use page::{Page, PageRequest};
 pub use partners::{
@@ -78,6 +82,7 @@ pub trait Store:
     + TemplateStore
     + CandidateStore
     + InterviewStore
+    + InterviewLifecycleStore
     + MappingStore
     + PartnerStore
     + IdempotencyStore

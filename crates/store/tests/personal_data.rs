@@ -164,6 +164,9 @@ async fn interviewed(s: &S, w: &World, p: &Person, at: DateTime<Utc>) -> (Candid
         invite_options: json!({"message": format!("Hi {}", p.name)}),
         created_at: at,
         next_poll_at: Some(at),
+        external_id: None,
+        metadata: serde_json::json!({}),
+        retake: false,
     }];
     let people = s
         .insert_pending(w.ws, std::slice::from_ref(&input), &mut rows, at)
@@ -237,7 +240,7 @@ async fn interviewed(s: &S, w: &World, p: &Person, at: DateTime<Utc>) -> (Candid
     );
     let body = serde_json::to_vec(&json!({"data": [interview]})).unwrap();
     s.complete_idempotent(w.ws, &key, 201, &body).await.unwrap();
-    (people[0].clone(), interview)
+    (slot_person(&people[0]), interview)
 }
 
 fn tombstone() -> ReplayTombstone {
@@ -396,6 +399,9 @@ async fn erasure_reaches_every_table_and_spares_others(db: TestDatabase) {
         invite_options: json!({}),
         created_at: now(),
         next_poll_at: None,
+        external_id: None,
+        metadata: serde_json::json!({}),
+        retake: false,
     };
     assert!(matches!(
         s.insert_interviews(w.ws, std::slice::from_ref(&row)).await,
@@ -415,7 +421,7 @@ async fn erasure_reaches_every_table_and_spares_others(db: TestDatabase) {
         )
         .await
         .unwrap();
-    assert_ne!(again[0].id, alex.id);
+    assert_ne!(slot_person(&again[0]).id, alex.id);
 
     // Blake is untouched.
     assert_eq!(
@@ -555,6 +561,9 @@ async fn erasure_racing_invitations_leaves_no_half_erased_row(db: TestDatabase) 
                 invite_options: json!({}),
                 created_at: now(),
                 next_poll_at: None,
+                external_id: None,
+                metadata: serde_json::json!({}),
+                retake: false,
             }];
             let input = CandidateInput {
                 email,
@@ -731,4 +740,12 @@ async fn retention_lease_has_one_holder(db: TestDatabase) {
         .unwrap());
     // Another job's lease is its own.
     assert!(s.lease_job("other-job", holder, t, until).await.unwrap());
+}
+
+/// The candidate a fresh pending row was stored for.
+fn slot_person(slot: &gateway_store::Slot) -> Candidate {
+    match slot {
+        gateway_store::Slot::New(c) => c.clone(),
+        gateway_store::Slot::Open(i) => panic!("expected a new row, got {}", i.id),
+    }
 }

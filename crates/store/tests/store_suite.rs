@@ -165,6 +165,9 @@ fn pending(t: &Template, candidate: CandidateId) -> NewInterview {
         invite_options: serde_json::json!({"send_invite": true}),
         created_at: now(),
         next_poll_at: None,
+        external_id: None,
+        metadata: serde_json::json!({}),
+        retake: false,
     }
 }
 
@@ -768,10 +771,16 @@ async fn pending_invitations_store_people_and_rows_in_one_go(s: S) {
         .iter()
         .map(|_| pending(&t, CandidateId::new()))
         .collect();
-    let people = s
+    let people: Vec<Candidate> = s
         .insert_pending(ws, &inputs, &mut rows, now())
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .map(|slot| match slot {
+            Slot::New(p) => p,
+            Slot::Open(i) => panic!("nothing was open: {i:?}"),
+        })
+        .collect();
     let emails: Vec<&str> = people.iter().map(|p| p.email.as_str()).collect();
     assert_eq!(
         emails,

@@ -74,6 +74,8 @@ impl Flowmingo {
                     webhook_registration: false,
                     inbound_webhooks: true,
                     passthrough: true,
+                    // No cancel call in the vendor's docs.
+                    cancel: false,
                 },
             },
         }

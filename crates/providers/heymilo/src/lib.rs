@@ -83,6 +83,8 @@ impl HeyMilo {
                     webhook_registration: true,
                     inbound_webhooks: true,
                     passthrough: true,
+                    // No cancel call in the vendor's docs.
+                    cancel: false,
                 },
             },
         }

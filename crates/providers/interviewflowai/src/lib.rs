@@ -76,6 +76,8 @@ impl InterviewFlowAi {
                     webhook_registration: false,
                     inbound_webhooks: true,
                     passthrough: true,
+                    // No cancel call in the vendor's docs.
+                    cancel: false,
                 },
             },
         }

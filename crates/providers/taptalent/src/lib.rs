@@ -85,6 +85,8 @@ impl TapTalent {
                     webhook_registration: false,
                     inbound_webhooks: true,
                     passthrough: true,
+                    // No cancel call in the vendor's docs.
+                    cancel: false,
                 },
             },
         }

@@ -26,6 +26,9 @@ pub enum ErrorCode {
     Conflict,
     /// The resource's data was erased (a replay of a request about an erased candidate).
     Erased,
+    /// The resource's state does not allow the operation (e.g. cancelling a completed
+    /// interview).
+    InvalidState,
     IdempotencyConflict,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -80,6 +83,11 @@ impl ErrorCode {
                 StatusCode::GONE,
                 "erased",
                 "The data this answer held was erased",
+            ),
+            InvalidState => (
+                StatusCode::CONFLICT,
+                "invalid_state",
+                "The resource's state does not allow this",
             ),
             IdempotencyConflict => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -274,6 +282,10 @@ impl ApiError {
         Self::new(ErrorCode::Conflict, detail)
     }
 
+    pub fn invalid_state(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidState, detail)
+    }
+
     pub fn internal() -> Self {
         Self::new(
             ErrorCode::Internal,
@@ -425,6 +437,7 @@ mod tests {
             MethodNotAllowed,
             Conflict,
             Erased,
+            InvalidState,
             IdempotencyConflict,
             PayloadTooLarge,
             UnsupportedMediaType,

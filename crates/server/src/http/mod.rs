@@ -4,6 +4,7 @@
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod interview_refs;
 pub mod openapi;
 pub mod pagination;
 pub mod request_context;

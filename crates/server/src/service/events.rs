@@ -95,7 +95,8 @@ mod tests {
                 "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"},
             "status": status, "outcome": null, "interview_url": null, "provider_refs": {}, "result": null,
             "error": null, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
-            "last_synced_at": null, "remote_data": {}
+            "last_synced_at": null, "remote_data": {}, "external_id": null, "metadata": {},
+            "superseded_by": null
         }))
         .unwrap()
     }

@@ -180,11 +180,10 @@ async fn locate(
                 .store
                 .list_interviews(ws, &f, gateway_store::PageRequest::first(50))
                 .await?;
-            if let Some(i) = theirs
-                .items
-                .into_iter()
-                .find(|i| i.connection_id == connection)
-            {
+            if let Some(i) = theirs.items.into_iter().find(|i| {
+                i.connection_id == connection
+                    && i.status != gateway_core::InterviewStatus::Superseded
+            }) {
                 return Ok(Some(i.id));
             }
         }

@@ -20,10 +20,10 @@ use gateway_core::{
     CandidateInput, Capability, ConnectionStatus, Interview, InterviewId, InterviewStatus,
     Provider, ProviderError, Template, WorkspaceId,
 };
-use gateway_store::{ConnectionUpdate, NewInterview, Saved, StoreError, VendorState};
+use gateway_store::{ConnectionUpdate, NewInterview, Saved, Slot, StoreError, VendorState};
 use serde_json::json;
 
-use super::{connections, events};
+use super::{connections, events, lifecycle};
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -38,6 +38,14 @@ pub enum Invited {
     /// The vendor's answer is unknown (timeout, 5xx): the interview stays `pending`.
     Pending(Interview, ApiError),
     Failed(ApiError),
+}
+
+/// One invitation: the candidate and the caller's references for the interview.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub candidate: CandidateInput,
+    pub external_id: Option<String>,
+    pub metadata: serde_json::Value,
 }
 
 /// Whether a vendor error means nothing was created there.
@@ -126,12 +134,14 @@ async fn record_from(
     ))
 }
 
-/// Invite each candidate to `template`; one result per input, in order.
+/// Invite each candidate to `template`; one result per input, in order. An invitation an
+/// interview already answers (its `external_id`, the candidate's open interview on the
+/// template, a retake not yet confirmed) is answered with it and not sent again.
 pub async fn invite(
     state: &AppState,
     ws: WorkspaceId,
     template: &Template,
-    inputs: &[CandidateInput],
+    items: &[Invitation],
     options: &InviteOptions,
 ) -> ApiResult<Vec<Invited>> {
     let stored = state
@@ -144,7 +154,7 @@ pub async fn invite(
                 template.connection_id
             ))
         })?;
-    let (provider, ctx) = connections::context(state, ws, &stored)?;
+    let (provider, _) = connections::context(state, ws, &stored)?;
     let provider_name = stored.connection.provider.clone();
     if !provider.descriptor().capabilities.invite {
         return Err(ApiError::unsupported(&provider_name, Capability::Invite));
@@ -152,9 +162,9 @@ pub async fn invite(
     let can_poll = pollable(provider.as_ref());
 
     let at = now();
-    let mut rows: Vec<NewInterview> = inputs
+    let mut rows: Vec<NewInterview> = items
         .iter()
-        .map(|_| NewInterview {
+        .map(|item| NewInterview {
             id: InterviewId::new(),
             template_id: template.id,
             connection_id: template.connection_id,
@@ -170,30 +180,94 @@ pub async fn invite(
             }),
             created_at: at,
             next_poll_at: next_poll(state, can_poll, InterviewStatus::Pending),
+            external_id: item.external_id.clone(),
+            metadata: item.metadata.clone(),
+            retake: options.retake,
         })
         .collect();
+    let inputs: Vec<CandidateInput> = items.iter().map(|i| i.candidate.clone()).collect();
     // Candidates and their pending interviews: one transaction, one commit for the batch.
-    let people = state
+    let slots = state
         .store
-        .insert_pending(ws, inputs, &mut rows, at)
+        .insert_pending(ws, &inputs, &mut rows, at)
         .await?;
-    let candidates: Vec<InviteCandidate> = rows
+    let mut results: Vec<Option<Invited>> = (0..items.len()).map(|_| None).collect();
+    let mut fresh = Vec::new();
+    for (i, slot) in slots.into_iter().enumerate() {
+        match slot {
+            Slot::Open(existing) => {
+                match lifecycle::answer_open(state, ws, existing, can_poll).await {
+                    lifecycle::Answer::Done(iv) => results[i] = Some(Invited::Existing(iv)),
+                    // The vendor's read says it never got it: sending it now is its first.
+                    lifecycle::Answer::Resend(iv) => fresh.push(Fresh {
+                        index: i,
+                        id: iv.id,
+                        seed: None,
+                        person: iv.candidate,
+                    }),
+                }
+            }
+            Slot::New(person) => fresh.push(Fresh {
+                index: i,
+                id: rows[i].id,
+                seed: Some((inserted(&rows[i], person.clone()), INSERTED_VERSION)),
+                person,
+            }),
+        }
+    }
+    if !fresh.is_empty() {
+        let sent = send(state, ws, template, &stored, &inputs, fresh, options).await?;
+        for (i, r) in sent {
+            results[i] = Some(r);
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.ok_or_else(ApiError::internal))
+        .collect()
+}
+
+/// A pending row to send: its place in the request, and the row as just inserted (`None`:
+/// an existing row, read afresh when the answer is recorded).
+struct Fresh {
+    index: usize,
+    id: InterviewId,
+    seed: Option<(Interview, i64)>,
+    person: gateway_core::Candidate,
+}
+
+/// Send the pending rows of `fresh` to the vendor and record each answer.
+#[allow(clippy::too_many_arguments)]
+async fn send(
+    state: &AppState,
+    ws: WorkspaceId,
+    template: &Template,
+    stored: &gateway_store::StoredConnection,
+    inputs: &[CandidateInput],
+    fresh: Vec<Fresh>,
+    options: &InviteOptions,
+) -> ApiResult<Vec<(usize, Invited)>> {
+    let (provider, ctx) = connections::context(state, ws, stored)?;
+    let provider_name = stored.connection.provider.clone();
+    let can_poll = pollable(provider.as_ref());
+    let candidates: Vec<InviteCandidate> = fresh
         .iter()
-        .zip(inputs)
-        .zip(&people)
-        .map(|((row, input), person)| InviteCandidate {
-            correlation_id: row.id,
-            email: person.email.clone(),
-            name: input.display_name().or(person.name.clone()),
-            first_name: input.first_name.clone().or(person.first_name.clone()),
-            last_name: input.last_name.clone().or(person.last_name.clone()),
-            phone: input.phone.clone().or(person.phone.clone()),
-            external_id: input.external_id.clone().or(person.external_id.clone()),
-            resume_url: input.resume_url.clone().or(person.resume_url.clone()),
-            metadata: input
-                .metadata
-                .clone()
-                .unwrap_or_else(|| person.metadata.clone()),
+        .map(|f| {
+            let (person, input) = (&f.person, &inputs[f.index]);
+            InviteCandidate {
+                correlation_id: f.id,
+                email: person.email.clone(),
+                name: input.display_name().or(person.name.clone()),
+                first_name: input.first_name.clone().or(person.first_name.clone()),
+                last_name: input.last_name.clone().or(person.last_name.clone()),
+                phone: input.phone.clone().or(person.phone.clone()),
+                external_id: input.external_id.clone().or(person.external_id.clone()),
+                resume_url: input.resume_url.clone().or(person.resume_url.clone()),
+                metadata: input
+                    .metadata
+                    .clone()
+                    .unwrap_or_else(|| person.metadata.clone()),
+            }
         })
         .collect();
 
@@ -215,18 +289,15 @@ pub async fn invite(
 
     let mut results = Vec::with_capacity(outcomes.len());
     let mut credentials_refused = false;
-    for ((row, person), outcome) in rows.iter().zip(people).zip(outcomes) {
+    for (f, outcome) in fresh.into_iter().zip(outcomes) {
         let result = match outcome {
-            Ok(remote) => {
-                let seed = (inserted(row, person), INSERTED_VERSION);
-                confirm(state, ws, row.id, seed, remote, can_poll).await?
-            }
+            Ok(remote) => confirm(state, ws, f.id, f.seed, remote, can_poll).await?,
             Err(e) => {
                 credentials_refused |= matches!(e, ProviderError::InvalidCredentials { .. });
-                settle_failure(state, ws, row.id, &provider_name, e).await?
+                settle_failure(state, ws, f.id, &provider_name, e).await?
             }
         };
-        results.push(result);
+        results.push((f.index, result));
     }
     if credentials_refused {
         mark_connection(
@@ -276,6 +347,9 @@ fn inserted(row: &NewInterview, candidate: gateway_core::Candidate) -> Interview
         updated_at: row.created_at,
         last_synced_at: None,
         remote_data: json!({}),
+        external_id: row.external_id.clone(),
+        metadata: row.metadata.clone(),
+        superseded_by: None,
     }
 }
 
@@ -284,11 +358,11 @@ async fn confirm(
     state: &AppState,
     ws: WorkspaceId,
     id: InterviewId,
-    seed: (Interview, i64),
+    seed: Option<(Interview, i64)>,
     remote: RemoteInterview,
     can_poll: bool,
 ) -> ApiResult<Invited> {
-    let written = record_from(state, ws, id, Some(seed), |current| {
+    let written = record_from(state, ws, id, seed, |current| {
         Some(merge(
             current,
             remote.clone(),
@@ -396,6 +470,9 @@ pub fn merge(
     remote: RemoteInterview,
     next_poll_at: Option<DateTime<Utc>>,
 ) -> VendorState {
+    if lifecycle::closed_by_gateway(current.status) {
+        return lifecycle::recorded_only(current, remote);
+    }
     let status = match remote.status {
         Some(s) if current.status.accepts(s) => s,
         _ if current.status == InterviewStatus::Pending => InterviewStatus::Invited,
@@ -424,11 +501,25 @@ pub fn merge(
 
 /// Read the interview from the vendor now and store what it says.
 pub async fn sync(state: &AppState, ws: WorkspaceId, id: InterviewId) -> ApiResult<Interview> {
+    Ok(sync_read(state, ws, id).await?.0)
+}
+
+/// [`sync`], and whether the vendor answered that it has no such interview (a pending row
+/// it never received).
+pub async fn sync_read(
+    state: &AppState,
+    ws: WorkspaceId,
+    id: InterviewId,
+) -> ApiResult<(Interview, bool)> {
     let current = state
         .store
         .get_interview(ws, id)
         .await?
         .ok_or_else(|| ApiError::not_found(id))?;
+    if current.status == InterviewStatus::Superseded {
+        // Folded into its sibling: that one is read and settled.
+        return Ok((current, false));
+    }
     let template = load_template(state, ws, current.template_id).await?;
     let stored = state
         .store
@@ -450,7 +541,7 @@ pub async fn sync(state: &AppState, ws: WorkspaceId, id: InterviewId) -> ApiResu
     };
     let written = match provider.get_interview(&ctx, locator).await {
         Ok(remote) => {
-            record(state, ws, id, |cur| {
+            let written = record(state, ws, id, |cur| {
                 let merged = merge(cur, remote.clone(), None);
                 let next = next_poll(state, can_poll, merged.status);
                 Some(VendorState {
@@ -458,15 +549,28 @@ pub async fn sync(state: &AppState, ws: WorkspaceId, id: InterviewId) -> ApiResu
                     ..merged
                 })
             })
-            .await?
+            .await;
+            match written {
+                // The vendor's interview is mapped to another of our rows.
+                Err(StoreError::Conflict(why)) => {
+                    let folded =
+                        lifecycle::fold_into_sibling(state, ws, &current, remote, can_poll, why)
+                            .await?;
+                    return Ok((folded, false));
+                }
+                other => other?,
+            }
         }
         Err(ProviderError::NotFound { message }) if current.status == InterviewStatus::Pending => {
             // Never reached the vendor: say so, keep it visible.
             let reason = format!("not found at {}: {message}", stored.connection.provider);
-            record(state, ws, id, |cur| {
+            let written = record(state, ws, id, |cur| {
                 Some(still_pending(cur, reason.clone(), None))
             })
-            .await?
+            .await?;
+            return written
+                .map(|i| (i, true))
+                .ok_or_else(|| ApiError::not_found(id));
         }
         Err(e) => {
             if matches!(e, ProviderError::InvalidCredentials { .. }) {
@@ -481,5 +585,7 @@ pub async fn sync(state: &AppState, ws: WorkspaceId, id: InterviewId) -> ApiResu
             return Err(ApiError::from_provider(&stored.connection.provider, e));
         }
     };
-    written.ok_or_else(|| ApiError::not_found(id))
+    written
+        .map(|i| (i, false))
+        .ok_or_else(|| ApiError::not_found(id))
 }

@@ -6,6 +6,7 @@ pub mod connections;
 pub mod events;
 pub mod inbound_webhooks;
 pub mod interviews;
+pub mod lifecycle;
 pub mod partners;
 pub mod personal_data;
 pub mod templates;

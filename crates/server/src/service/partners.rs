@@ -86,7 +86,18 @@ pub async fn send_test(
         delay_hours: None,
         retake: false,
     };
-    let sent = interviews::invite(state, ws, &template, &[req.candidate], &options).await;
+    // The ATS's link to the application rides on the interview (and in every event about
+    // it), where it fits the metadata limits.
+    let mut metadata = serde_json::json!({ "ats": req.partner });
+    if let Some(profile) = req.profile_url.filter(|p| p.len() <= 500) {
+        metadata[format!("{}_profile_url", req.partner)] = profile.into();
+    }
+    let invitation = interviews::Invitation {
+        candidate: req.candidate,
+        external_id: None,
+        metadata,
+    };
+    let sent = interviews::invite(state, ws, &template, &[invitation], &options).await;
     let interview = match sent.map(|mut r| r.pop()) {
         Ok(Some(Invited::Created(i) | Invited::Existing(i) | Invited::Pending(i, _))) => i,
         Ok(Some(Invited::Failed(e))) | Err(e) => {

@@ -15,6 +15,7 @@ fn body_for(method: &str, path: &str, ids: &Ids) -> Option<Value> {
     let v = match (method, path) {
         ("patch", "/v1/connections/{id}") => json!({"name": "x"}),
         ("patch", "/v1/templates/{id}") => json!({"name": "x"}),
+        ("patch", "/v1/interviews/{id}") => json!({"metadata": {}}),
         ("post", "/v1/connections/{id}/passthrough") => {
             json!({"method": "GET", "path": "/api/postings"})
         }

@@ -27,6 +27,8 @@ mod interviewflowai;
 mod interviews;
 mod isolation;
 mod leaks;
+mod lifecycle;
+mod lifecycle_crash;
 mod master_key;
 mod metrics;
 mod personal_data;

@@ -105,6 +105,8 @@ async fn body_of(
                 st(c),
                 who(c),
                 q(InterviewListParams {
+                    external_id: None,
+                    metadata: None,
                     template_id,
                     candidate_id,
                     status,

@@ -87,6 +87,8 @@ async fn by_status(c: &Console) -> ApiResult<Markup> {
             st(c),
             who(c),
             q(InterviewListParams {
+                external_id: None,
+                metadata: None,
                 template_id: None,
                 candidate_id: None,
                 status: Some(status),
