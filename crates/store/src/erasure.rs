@@ -205,18 +205,21 @@ for_each_backend! {
             tombstone: &ReplayTombstone,
         ) -> StoreResult<()> {
             let sql = format!(
-                "UPDATE idempotency_keys SET response_status = $1, response_body = $2
+                "UPDATE idempotency_keys SET response_status = $1, response_body = $2, subjects = NULL
                  WHERE workspace_id = $3 AND state = 'completed' AND response_body IS NOT NULL
-                   AND {} > 0",
-                Backend::find_bytes("response_body", "$4")
+                   AND ({} > 0 OR {}(COALESCE(subjects, ''), $5) > 0)",
+                Backend::find_bytes("response_body", "$4"),
+                Backend::STRPOS
             );
             for needle in needles {
                 let quoted = serde_json::to_vec(needle).map_err(|e| StoreError::Internal(e.to_string()))?;
+                // Sealed bodies are found by the ids recorded beside them (` id ` delimited).
                 sqlx::query(&sql)
                     .bind(i32::from(tombstone.status))
                     .bind(tombstone.body.clone())
                     .bind(ws.as_uuid())
                     .bind(quoted)
+                    .bind(format!(" {needle} "))
                     .execute(&mut **tx)
                     .await?;
             }

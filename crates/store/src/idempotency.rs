@@ -45,6 +45,17 @@ pub trait IdempotencyStore: Send + Sync {
         status: u16,
         body: &[u8],
     ) -> StoreResult<()>;
+    /// As `complete_idempotent`, with the gateway ids the answer names (space-separated),
+    /// kept in plain text beside a sealed body so an erasure can find the replays naming a
+    /// person.
+    async fn complete_idempotent_naming(
+        &self,
+        ws: WorkspaceId,
+        key: &str,
+        status: u16,
+        body: &[u8],
+        subjects: &str,
+    ) -> StoreResult<()>;
     /// Give the key back without a stored response (the request changed nothing), so a
     /// retry runs afresh.
     async fn release_idempotent(&self, ws: WorkspaceId, key: &str) -> StoreResult<()>;
@@ -158,14 +169,27 @@ for_each_backend! {
             status: u16,
             body: &[u8],
         ) -> StoreResult<()> {
+            self.complete_idempotent_naming(ws, key, status, body, "").await
+        }
+
+        async fn complete_idempotent_naming(
+            &self,
+            ws: WorkspaceId,
+            key: &str,
+            status: u16,
+            body: &[u8],
+            subjects: &str,
+        ) -> StoreResult<()> {
             sqlx::query(
-                "UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_body = $4
+                "UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_body = $4,
+                     subjects = $5
                  WHERE workspace_id = $1 AND key = $2",
             )
             .bind(ws.as_uuid())
             .bind(key)
             .bind(i32::from(status))
             .bind(body)
+            .bind(subjects)
             .execute(self.writer())
             .await?;
             Ok(())

@@ -595,14 +595,16 @@ async fn erasure_racing_invitations_leaves_no_half_erased_row(db: TestDatabase) 
     for t in tasks {
         t.await.unwrap();
     }
-    // Every interview of the erased person is wholly erased; the others belong to a new
-    // candidate made by an invitation after the erasure.
+    // Every interview of the erased person is wholly erased; any other belongs to a new
+    // candidate made by an invitation after the erasure. One interview per candidate and
+    // template while one is open: invitations before the erasure are answered by Casey's,
+    // those after it share one new row.
     let all = s
         .list_interviews(w.ws, &InterviewFilter::default(), PageRequest::first(200))
         .await
         .unwrap()
         .items;
-    assert_eq!(all.len(), 7);
+    assert!((1..=2).contains(&all.len()), "{} interviews", all.len());
     for i in &all {
         if i.candidate.id == casey.id {
             assert!(i.candidate.erased_at.is_some());

@@ -123,6 +123,9 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
             IdempotencyBegin::Completed { status, body } => {
                 return match state.master_key.open(&body, &seal_context(ws, &key)) {
                     Ok(body) => replay(status, body),
+                    // An erasure replaced the sealed answer with its fixed, unsealed notice
+                    // (the store cannot seal); it holds no personal data.
+                    Err(_) if is_erasure_notice(status, &body) => replay(status, body),
                     Err(e) => {
                         tracing::warn!(error = %e, "a stored idempotent response cannot be opened");
                         ApiError::conflict(
@@ -178,12 +181,37 @@ async fn finish(
     let sealed = state.master_key.seal(plain, &seal_context(ws, key));
     let stored = state
         .store
-        .complete_idempotent(ws, key, code, &sealed)
+        .complete_idempotent_naming(ws, key, code, &sealed, &subjects(plain))
         .await;
     if let Err(e) = stored {
         tracing::warn!(error = %e, "could not store an idempotent response");
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+fn is_erasure_notice(status: u16, body: &[u8]) -> bool {
+    crate::service::personal_data::replay_tombstone()
+        .is_ok_and(|t| t.status == status && t.body == body)
+}
+
+/// The gateway ids (`cand_…`, `intv_…`) an answer names, each between spaces, kept beside
+/// the sealed body so an erasure can bury the replays that name the person.
+fn subjects(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out = String::from(" ");
+    for prefix in ["\"cand_", "\"intv_"] {
+        for (at, _) in text.match_indices(prefix) {
+            let id: String = text[at + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !out.contains(&format!(" {id} ")) {
+                out.push_str(&id);
+                out.push(' ');
+            }
+        }
+    }
+    out
 }
 
 /// Binds a sealed body to its record, so one record's body cannot be moved to another.

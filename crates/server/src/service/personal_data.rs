@@ -118,7 +118,7 @@ pub async fn export(
 /// What a replayed Idempotency-Key answers once the response it stored named an erased
 /// person: 410, so a client retrying an old invitation learns it ran and is gone, rather
 /// than running it again.
-fn replay_tombstone() -> Result<ReplayTombstone, ApiError> {
+pub fn replay_tombstone() -> Result<ReplayTombstone, ApiError> {
     let problem = ApiError::new(
         ErrorCode::Erased,
         "this request ran, but its answer named a candidate whose personal data was erased since",

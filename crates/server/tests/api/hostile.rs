@@ -127,6 +127,7 @@ impl Ids {
             ("post", "/v1/candidates") => json!({"email": "walk@example.com"}),
             ("post", "/v1/connections") => connection_body.clone(),
             ("patch", "/v1/connections/{id}" | "/v1/templates/{id}") => json!({"name": "walked"}),
+            ("patch", "/v1/interviews/{id}") => json!({"metadata": {"walked": true}}),
             ("post", "/v1/connections/{id}/passthrough") => {
                 json!({"method": "GET", "path": "/api/postings"})
             }

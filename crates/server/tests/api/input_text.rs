@@ -20,7 +20,9 @@ fn vendor_requests(app: &TestApp) -> usize {
 }
 
 async fn field_of(res: reqwest::Response, status: u16) -> String {
-    let code = if status == 400 || status == 422 {
+    let code = if status == 400 {
+        "malformed_request"
+    } else if status == 422 {
         "invalid_request"
     } else {
         panic!("unexpected status {status}")

@@ -520,7 +520,7 @@ async fn lists_filter_and_page(app: TestApp) {
         .await
         .unwrap(),
         400,
-        "invalid_request",
+        "malformed_request",
     )
     .await;
 }

@@ -68,12 +68,13 @@ mod tests {
             "provider": "taptalent",
             "candidate": {"id": "cand_01J9Z3Q0000000000000000000", "email": "a@example.com",
                 "name": null, "first_name": null, "last_name": null, "phone": null,
-                "external_id": null, "resume_url": null, "metadata": {},
+                "external_id": null, "resume_url": null, "metadata": {}, "erased_at": null,
                 "created_at": "2026-12-01T00:00:00Z", "updated_at": "2026-12-01T00:00:00Z"},
             "status": status, "outcome": null, "interview_url": null, "provider_refs": {},
             "result": null, "error": null,
             "created_at": "2026-12-01T00:00:00Z", "updated_at": "2026-12-01T00:00:00Z",
-            "last_synced_at": null, "remote_data": {}
+            "last_synced_at": null, "remote_data": {},
+            "external_id": null, "metadata": {}, "superseded_by": null
         });
         if let Some(r) = result {
             v["result"] = serde_json::to_value(r).unwrap();
