@@ -41,7 +41,7 @@ pub struct ProviderRef {
     /// HeyMilo: `url_key`, the address candidates are ingested at). Keys a vendor does not
     /// take are refused when a template is linked.
     #[serde(flatten)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub vendor: serde_json::Map<String, serde_json::Value>,
 }
 
