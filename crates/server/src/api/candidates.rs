@@ -150,7 +150,7 @@ pub async fn candidate_interviews(
 #[utoipa::path(delete, path = "/v1/candidates/{id}", tag = "candidates",
     params(("id" = CandidateId, Path, description = "Candidate id")),
     responses((status = 200, body = CandidateErasure),
-        (status = 404, description = "No such candidate in this workspace", body = crate::http::error::Problem)))]
+        (status = 404, description = "No such candidate in this workspace", body = crate::http::error::Problem, content_type = "application/problem+json")))]
 pub async fn erase_candidate(
     State(state): State<AppState>,
     principal: Principal,
@@ -167,7 +167,7 @@ pub async fn erase_candidate(
 #[utoipa::path(get, path = "/v1/candidates/{id}/export", tag = "candidates",
     params(("id" = CandidateId, Path, description = "Candidate id")),
     responses((status = 200, body = CandidateExport),
-        (status = 404, description = "No such candidate in this workspace", body = crate::http::error::Problem)))]
+        (status = 404, description = "No such candidate in this workspace", body = crate::http::error::Problem, content_type = "application/problem+json")))]
 pub async fn export_candidate(
     State(state): State<AppState>,
     principal: Principal,

@@ -383,6 +383,15 @@ pub async fn list_interviews(
 ) -> ApiResult<InterviewList> {
     principal.require(Scope::InterviewsRead)?;
     let page = page_request(q.limit, q.cursor.as_deref())?;
+    if q.external_id
+        .as_ref()
+        .is_some_and(|e| e.chars().count() > 255)
+    {
+        return Err(
+            ApiError::field("external_id", "must be at most 255 characters")
+                .with_code(crate::http::error::ErrorCode::MalformedRequest),
+        );
+    }
     let metadata = q
         .metadata
         .as_deref()
