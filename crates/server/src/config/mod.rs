@@ -39,7 +39,6 @@ pub struct Config {
     pub console: ConsoleConfig,
 }
 
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{}", describe_load_error(.0))]
@@ -143,4 +142,3 @@ impl Config {
         }
     }
 }
-

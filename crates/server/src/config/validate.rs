@@ -150,3 +150,4 @@ impl Config {
         }
         Ok(())
     }
+}
