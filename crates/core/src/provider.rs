@@ -102,7 +102,7 @@ impl ConnectionContext {
             .get(field)
             .map(|s| s.expose().as_str())
             .ok_or_else(|| ProviderError::InvalidCredentials {
-                status: 0,
+                status: None,
                 message: format!("the connection has no `{field}` credential"),
             })
     }

@@ -34,12 +34,17 @@ pub enum ProviderError {
     InvalidInput(Vec<FieldError>),
     /// The vendor refused the connection's credentials (401), or they lack a permission the
     /// operation needs (403). `message` names the missing scope where the vendor has scopes.
+    /// `status` is `None` when the gateway refused before sending (a stored credential a
+    /// header cannot carry, a connection without one).
     #[error("the vendor rejected the connection's credentials: {message}")]
-    InvalidCredentials { status: u16, message: String },
+    InvalidCredentials {
+        status: Option<u16>,
+        message: String,
+    },
     /// Any other vendor 4xx.
     #[error("the vendor rejected the request: {message}")]
     Rejected {
-        status: u16,
+        status: Option<u16>,
         code: Option<String>,
         message: String,
         errors: Vec<FieldError>,
@@ -58,9 +63,13 @@ pub enum ProviderError {
         status: Option<u16>,
         message: String,
     },
-    /// The vendor answered with something we cannot read.
+    /// The vendor answered with something we cannot read (`status` is `None` when what could
+    /// not be read did not come with an HTTP answer: a webhook body, our own request).
     #[error("unexpected response from the vendor: {message}")]
-    BadResponse { status: u16, message: String },
+    BadResponse {
+        status: Option<u16>,
+        message: String,
+    },
     #[error("not supported by this provider: {0}")]
     Unsupported(Capability),
 }
@@ -75,10 +84,10 @@ impl ProviderError {
         match self {
             Self::InvalidCredentials { status, .. }
             | Self::Rejected { status, .. }
-            | Self::BadResponse { status, .. } => Some(*status),
+            | Self::BadResponse { status, .. }
+            | Self::Unavailable { status, .. } => *status,
             Self::NotFound { .. } => Some(404),
             Self::RateLimited { .. } => Some(429),
-            Self::Unavailable { status, .. } => *status,
             Self::InvalidInput(_) | Self::Unsupported(_) => None,
         }
     }

@@ -134,7 +134,7 @@ impl VendorApi for Flowmingo {
         body.get("results")
             .cloned()
             .ok_or_else(|| ProviderError::BadResponse {
-                status,
+                status: Some(status),
                 message: "no `results` in Flowmingo's answer".into(),
             })
     }
@@ -164,7 +164,7 @@ impl Provider for Flowmingo {
         request: InboundRequest<'_>,
     ) -> Result<(), ProviderError> {
         let refuse = |m: &str| ProviderError::InvalidCredentials {
-            status: 401,
+            status: Some(401),
             message: m.to_string(),
         };
         let secret = ctx.credential("webhook_secret").map_err(|_| {
@@ -270,7 +270,7 @@ impl Provider for Flowmingo {
                                 !e.eq_ignore_ascii_case(candidates[*i].email.trim())
                             }) {
                                 r = Err(ProviderError::BadResponse {
-                                    status: 200,
+                                    status: Some(200),
                                     message: "Flowmingo answered for another candidate".into(),
                                 });
                             }
@@ -279,7 +279,7 @@ impl Provider for Flowmingo {
                     }
                 }
                 Ok(_) => {
-                    let e = ProviderError::BadResponse { status: 200, message: "Flowmingo answered a different number of results; the invitations may exist".into() };
+                    let e = ProviderError::BadResponse { status: Some(200), message: "Flowmingo answered a different number of results; the invitations may exist".into() };
                     outcomes.fail_all(&sent, &e);
                 }
                 Err(e) => {

@@ -116,76 +116,8 @@ pub fn create_set(draft: &TemplateDraft) -> Result<wire::CreateSet, ProviderErro
             None
         }
     };
-    let extras = |key: &str, i: usize| {
-        settings
-            .get(key)
-            .and_then(Value::as_array)
-            .and_then(|a| a.get(i))
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let mut questions = Vec::new();
-    for (i, q) in draft.questions.iter().enumerate() {
-        too_long(
-            &mut e,
-            format!("questions[{i}].title"),
-            q.title.as_deref(),
-            TEXT_MAX,
-        );
-        too_long(
-            &mut e,
-            format!("questions[{i}].prompt"),
-            Some(&q.prompt),
-            TEXT_MAX,
-        );
-        let x = extras("questions", i);
-        let path = format!("settings.questions[{i}]");
-        questions.push(wire::Question {
-            id: None,
-            title: q.title.clone(),
-            content: Some(q.prompt.clone()),
-            cfg_question_mode_id: int_setting(&mut e, &x, "cfg_question_mode_id", &path),
-            cfg_question_type_id: int_setting(&mut e, &x, "cfg_question_type_id", &path),
-            cfg_prioritization_id: int_setting(&mut e, &x, "cfg_prioritization_id", &path),
-            priority: int_setting(&mut e, &x, "priority", &path).or(Some(i as i64 + 1)),
-            options: match x.get("options") {
-                None | Some(Value::Null) => None,
-                Some(Value::Array(a)) => Some(a.clone()),
-                Some(_) => {
-                    e.push(FieldError::new(format!("{path}.options"), "must be a list"));
-                    None
-                }
-            },
-        });
-    }
-    let mut requirements = Vec::new();
-    for (i, r) in draft.requirements.iter().enumerate() {
-        too_long(
-            &mut e,
-            format!("requirements[{i}].title"),
-            Some(&r.title),
-            TEXT_MAX,
-        );
-        too_long(
-            &mut e,
-            format!("requirements[{i}].description"),
-            r.description.as_deref(),
-            TEXT_MAX,
-        );
-        let x = extras("requirements", i);
-        let path = format!("settings.requirements[{i}]");
-        let hint = x.get("hint").and_then(Value::as_str).map(str::to_string);
-        too_long(&mut e, format!("{path}.hint"), hint.as_deref(), HINT_MAX);
-        requirements.push(wire::Requirement {
-            id: None,
-            title: Some(r.title.clone()),
-            content: r.description.clone(),
-            hint,
-            priority: int_setting(&mut e, &x, "priority", &path).or(Some(i as i64 + 1)),
-            cfg_importance_id: int_setting(&mut e, &x, "cfg_importance_id", &path),
-        });
-    }
+    let questions = questions(draft, settings, &mut e);
+    let requirements = requirements(draft, settings, &mut e);
     if !e.is_empty() {
         return Err(ProviderError::InvalidInput(e));
     }
@@ -204,10 +136,104 @@ pub fn create_set(draft: &TemplateDraft) -> Result<wire::CreateSet, ProviderErro
     })
 }
 
+/// The vendor-only extras of item `i` of the list `settings[key]`, matched by position.
+fn extras(
+    settings: &serde_json::Map<String, Value>,
+    key: &str,
+    i: usize,
+) -> serde_json::Map<String, Value> {
+    settings
+        .get(key)
+        .and_then(Value::as_array)
+        .and_then(|a| a.get(i))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The draft's questions as set questions, with their `settings.questions[i]` extras.
+fn questions(
+    draft: &TemplateDraft,
+    settings: &serde_json::Map<String, Value>,
+    e: &mut Vec<FieldError>,
+) -> Vec<wire::Question> {
+    let mut questions = Vec::new();
+    for (i, q) in draft.questions.iter().enumerate() {
+        too_long(
+            e,
+            format!("questions[{i}].title"),
+            q.title.as_deref(),
+            TEXT_MAX,
+        );
+        too_long(
+            e,
+            format!("questions[{i}].prompt"),
+            Some(&q.prompt),
+            TEXT_MAX,
+        );
+        let x = extras(settings, "questions", i);
+        let path = format!("settings.questions[{i}]");
+        questions.push(wire::Question {
+            id: None,
+            title: q.title.clone(),
+            content: Some(q.prompt.clone()),
+            cfg_question_mode_id: int_setting(e, &x, "cfg_question_mode_id", &path),
+            cfg_question_type_id: int_setting(e, &x, "cfg_question_type_id", &path),
+            cfg_prioritization_id: int_setting(e, &x, "cfg_prioritization_id", &path),
+            priority: int_setting(e, &x, "priority", &path).or(Some(i as i64 + 1)),
+            options: match x.get("options") {
+                None | Some(Value::Null) => None,
+                Some(Value::Array(a)) => Some(a.clone()),
+                Some(_) => {
+                    e.push(FieldError::new(format!("{path}.options"), "must be a list"));
+                    None
+                }
+            },
+        });
+    }
+    questions
+}
+
+/// The draft's requirements as set requirements, with their `settings.requirements[i]` extras.
+fn requirements(
+    draft: &TemplateDraft,
+    settings: &serde_json::Map<String, Value>,
+    e: &mut Vec<FieldError>,
+) -> Vec<wire::Requirement> {
+    let mut requirements = Vec::new();
+    for (i, r) in draft.requirements.iter().enumerate() {
+        too_long(
+            e,
+            format!("requirements[{i}].title"),
+            Some(&r.title),
+            TEXT_MAX,
+        );
+        too_long(
+            e,
+            format!("requirements[{i}].description"),
+            r.description.as_deref(),
+            TEXT_MAX,
+        );
+        let x = extras(settings, "requirements", i);
+        let path = format!("settings.requirements[{i}]");
+        let hint = x.get("hint").and_then(Value::as_str).map(str::to_string);
+        too_long(e, format!("{path}.hint"), hint.as_deref(), HINT_MAX);
+        requirements.push(wire::Requirement {
+            id: None,
+            title: Some(r.title.clone()),
+            content: r.description.clone(),
+            hint,
+            priority: int_setting(e, &x, "priority", &path).or(Some(i as i64 + 1)),
+            cfg_importance_id: int_setting(e, &x, "cfg_importance_id", &path),
+        });
+    }
+    requirements
+}
+
 pub fn template(raw: Value) -> Result<RemoteTemplate, ProviderError> {
     let set: wire::InterviewSet =
         serde_json::from_value(raw.clone()).map_err(|e| ProviderError::BadResponse {
-            status: 200,
+            status: Some(200),
             message: format!("interview set: {e}"),
         })?;
     Ok(RemoteTemplate {
@@ -327,7 +353,7 @@ pub fn outcome(r: wire::InviteResult, raw: Value) -> Result<RemoteInterview, Pro
     .collect();
     if !errors.is_empty() {
         return Err(ProviderError::Rejected {
-            status: 200,
+            status: Some(200),
             code: None,
             message: errors.join("; "),
             errors: vec![],
@@ -342,7 +368,7 @@ pub fn outcome(r: wire::InviteResult, raw: Value) -> Result<RemoteInterview, Pro
     }
     if refs.is_empty() {
         return Err(ProviderError::BadResponse {
-            status: 200,
+            status: Some(200),
             message: "Flowmingo answered no invitation or submission for the candidate".into(),
         });
     }
@@ -367,14 +393,14 @@ pub fn outcome(r: wire::InviteResult, raw: Value) -> Result<RemoteInterview, Pro
 /// `candidate_id` echoes the gateway's `ats_candidate_id`.
 pub fn inbound(body: &[u8]) -> Result<InboundEvent, ProviderError> {
     let raw: Value = serde_json::from_slice(body).map_err(|e| ProviderError::Rejected {
-        status: 400,
+        status: Some(400),
         code: None,
         message: format!("not JSON: {e}"),
         errors: vec![],
     })?;
     let env: wire::WebhookEnvelope =
         serde_json::from_value(raw.clone()).map_err(|e| ProviderError::Rejected {
-            status: 400,
+            status: Some(400),
             code: None,
             message: format!("not a Flowmingo webhook: {e}"),
             errors: vec![],
@@ -473,11 +499,11 @@ pub fn error(
     };
     match status {
         401 => ProviderError::InvalidCredentials {
-            status,
+            status: Some(status),
             message: format!("{message} (Flowmingo key missing, malformed, deleted or expired)"),
         },
         403 => ProviderError::InvalidCredentials {
-            status,
+            status: Some(status),
             message: format!("{message} (this operation needs the `{scope}` scope)"),
         },
         404 => ProviderError::NotFound {

@@ -57,7 +57,10 @@ async fn check_reads_who_am_i() {
         assert!(
             matches!(
                 s.flowmingo.check(&ctx).await,
-                Err(ProviderError::InvalidCredentials { status: 401, .. })
+                Err(ProviderError::InvalidCredentials {
+                    status: Some(401),
+                    ..
+                })
             ),
             "{bad}"
         );
@@ -189,7 +192,7 @@ async fn scopes_are_named_when_missing() {
         .unwrap();
     let e = out[0].as_ref().unwrap_err();
     assert!(
-        matches!(e, ProviderError::InvalidCredentials { status: 403, message } if message.contains("invite_candidates")),
+        matches!(e, ProviderError::InvalidCredentials { status: Some(403), message } if message.contains("invite_candidates")),
         "{e:?}"
     );
     let s = setup_with(&["invite_candidates"]).await;
@@ -205,7 +208,7 @@ async fn scopes_are_named_when_missing() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, ProviderError::InvalidCredentials { status: 403, message } if message.contains("create_set")),
+        matches!(&e, ProviderError::InvalidCredentials { status: Some(403), message } if message.contains("create_set")),
         "{e:?}"
     );
 }
@@ -372,7 +375,7 @@ async fn a_refused_request_carries_flowmingos_words() {
         .unwrap();
     let e = out[0].as_ref().unwrap_err();
     assert!(
-        matches!(e, ProviderError::Rejected { status: 400, message, .. } if message == "injected fault"),
+        matches!(e, ProviderError::Rejected { status: Some(400), message, .. } if message == "injected fault"),
         "{e:?}"
     );
 }

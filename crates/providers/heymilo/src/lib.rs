@@ -7,6 +7,7 @@
 //! interviews carry `refs["interview_id"]`.
 
 pub mod posting_ref;
+mod result;
 pub mod translate;
 pub mod wire;
 
@@ -263,7 +264,7 @@ impl HeyMilo {
                 .collect(),
             Ok((res, _)) => {
                 let e = ProviderError::BadResponse {
-                    status: 200,
+                    status: Some(200),
                     message: format!(
                         "HeyMilo answered {} interviews for {} candidates; their interviews may exist at HeyMilo",
                         res.interview_details.len(),
@@ -385,7 +386,7 @@ impl Provider for HeyMilo {
             for raw in p.postings {
                 out.push(
                     translate::template(raw).map_err(|m| ProviderError::BadResponse {
-                        status: 200,
+                        status: Some(200),
                         message: m,
                     })?,
                 );
@@ -449,9 +450,15 @@ impl Provider for HeyMilo {
             // HeyMilo refuses a whole bulk request for one invalid candidate; ingest each on
             // its own so only that one fails.
             let whole_refused = group.len() > 1
-                && results
-                    .iter()
-                    .all(|r| matches!(r, Err(ProviderError::Rejected { status: 422, .. })));
+                && results.iter().all(|r| {
+                    matches!(
+                        r,
+                        Err(ProviderError::Rejected {
+                            status: Some(422),
+                            ..
+                        })
+                    )
+                });
             if whole_refused {
                 results = Vec::with_capacity(group.len());
                 for c in &group {
@@ -482,7 +489,7 @@ impl Provider for HeyMilo {
                 )
                 .await?;
             return translate::interview(raw).map_err(|m| ProviderError::BadResponse {
-                status: 200,
+                status: Some(200),
                 message: m,
             });
         }
@@ -538,7 +545,7 @@ impl Provider for HeyMilo {
             .into_iter()
             .map(|raw| {
                 translate::interview(raw).map_err(|m| ProviderError::BadResponse {
-                    status: 200,
+                    status: Some(200),
                     message: m,
                 })
             })

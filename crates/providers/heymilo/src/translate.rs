@@ -3,8 +3,7 @@
 use gateway_core::provider::{InviteCandidate, RemoteInterview, RemoteTemplate, RemoteWebhook};
 use gateway_core::time::from_unix_seconds;
 use gateway_core::{
-    Artifact, ArtifactKind, Criterion, FieldError, InterviewResult, InterviewStatus, Outcome,
-    ProviderError, Score, TemplateStatus, TemplateStep, TranscriptEntry,
+    FieldError, InterviewStatus, Outcome, ProviderError, TemplateStatus, TemplateStep,
 };
 use serde_json::{json, Value};
 
@@ -14,13 +13,6 @@ use crate::wire;
 pub const POSTING: &str = "posting";
 /// The ref name of HeyMilo's interview id in `RemoteInterview::refs`.
 pub const INTERVIEW_ID: &str = "interview_id";
-
-/// Interview scores (`details.score`, `final_score`, `match_score`) are on 0–100: the
-/// document shows 85.5 and 85 for the same interview.
-const INTERVIEW_SCALE: f64 = 100.0;
-/// Scorecard `evaluation_score`s and resume criteria scores are on 1–5: the document shows
-/// 4 and 4.5 beside an overall 4.2 and a `speech_score` of 4.2.
-const CRITERION_SCALE: f64 = 5.0;
 
 pub fn template(raw: Value) -> Result<RemoteTemplate, String> {
     let p: wire::Posting =
@@ -114,171 +106,6 @@ pub fn status(
     (Some(s), None)
 }
 
-/// `"00:05:10"` → 310 seconds.
-pub fn offset_seconds(text: &str) -> Option<f64> {
-    let parts: Vec<f64> = text
-        .split(':')
-        .map(|p| p.trim().parse::<f64>().ok())
-        .collect::<Option<_>>()?;
-    match parts.as_slice() {
-        [h, m, s] => Some(h * 3600.0 + m * 60.0 + s),
-        [m, s] => Some(m * 60.0 + s),
-        [s] => Some(*s),
-        _ => None,
-    }
-}
-
-fn result(
-    i: &wire::Interview,
-    status: Option<InterviewStatus>,
-    outcome: Option<Outcome>,
-) -> Option<InterviewResult> {
-    let details = i.details.as_ref();
-    let web = i
-        .agentic_data
-        .as_ref()
-        .and_then(|a| a.web_interview_info.as_ref());
-    let resume = i
-        .agentic_data
-        .as_ref()
-        .and_then(|a| a.resume_interview_info.as_ref());
-    let meta = details.and_then(|d| d.metadata.as_ref());
-    let score_value = details
-        .and_then(|d| d.score)
-        .or_else(|| {
-            meta.and_then(|m| m.web_interview.as_ref())
-                .and_then(|w| w.final_score)
-        })
-        .or_else(|| {
-            web.and_then(|w| w.summary.as_ref())
-                .and_then(|s| s.match_score)
-        });
-
-    let mut criteria = Vec::new();
-    if let Some(card) = web.and_then(|w| w.scorecard.as_ref()) {
-        for q in card.questions.iter().filter(|q| !q.not_scored) {
-            criteria.push(Criterion {
-                name: q
-                    .evaluation_criteria
-                    .clone()
-                    .or_else(|| q.question.clone())
-                    .unwrap_or_default(),
-                score: q.evaluation_score,
-                max: q.evaluation_score.map(|_| CRITERION_SCALE),
-                passed: None,
-                comment: q.evaluation_summary.clone(),
-            });
-        }
-    }
-    if let Some(sc) = resume.and_then(|r| r.score_criteria.as_ref()) {
-        for c in &sc.criteria {
-            criteria.push(Criterion {
-                name: format!("Resume: {}", c.criteria_text.clone().unwrap_or_default()),
-                score: c.score,
-                max: c.score.map(|_| CRITERION_SCALE),
-                passed: None,
-                comment: (!c.reasons.is_empty()).then(|| c.reasons.join("; ")),
-            });
-        }
-    }
-    if let Some(el) = resume.and_then(|r| r.eligibility_criteria.as_ref()) {
-        for c in &el.criteria {
-            criteria.push(Criterion {
-                name: format!(
-                    "Eligibility: {}",
-                    c.criteria_text.clone().unwrap_or_default()
-                ),
-                score: None,
-                max: None,
-                passed: c.pass_criteria,
-                comment: (!c.reasons.is_empty()).then(|| c.reasons.join("; ")),
-            });
-        }
-    }
-
-    let transcript: Vec<TranscriptEntry> = web
-        .and_then(|w| w.transcript.as_ref())
-        .map(|t| {
-            t.transcript
-                .iter()
-                .filter_map(|u| {
-                    Some(TranscriptEntry {
-                        speaker: u.speaker.clone().unwrap_or_else(|| "unknown".into()),
-                        text: u.text.clone()?,
-                        at: u.timestamp.and_then(from_unix_seconds),
-                        offset: u.timestamp_str.as_deref().and_then(offset_seconds),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-
-    let mut artifacts = Vec::new();
-    let mut push = |kind, url: Option<&String>| {
-        if let Some(url) = url.filter(|u| !u.is_empty()) {
-            if !artifacts.iter().any(|a: &Artifact| a.url == *url) {
-                artifacts.push(Artifact {
-                    kind,
-                    url: url.clone(),
-                });
-            }
-        }
-    };
-    let web_meta = meta.and_then(|m| m.web_interview.as_ref());
-    push(
-        ArtifactKind::Audio,
-        web.and_then(|w| w.audio_recording_link.as_ref())
-            .or(web_meta.and_then(|w| w.audio_recording_link.as_ref())),
-    );
-    push(
-        ArtifactKind::Video,
-        web.and_then(|w| w.video_recording_link.as_ref())
-            .or(web_meta.and_then(|w| w.video_recording_link.as_ref())),
-    );
-    push(
-        ArtifactKind::Resume,
-        resume.and_then(|r| r.resume_link.as_ref()).or(meta
-            .and_then(|m| m.resume.as_ref())
-            .and_then(|r| r.file_link.as_ref())),
-    );
-
-    let summary = web.and_then(|w| w.summary.as_ref());
-    let match_details = web
-        .and_then(|w| w.scorecard.as_ref())
-        .map(|c| c.match_details.join("; "))
-        .filter(|s| !s.is_empty());
-    let finished = matches!(status, Some(InterviewStatus::Completed));
-    let has_anything = score_value.is_some()
-        || !criteria.is_empty()
-        || !transcript.is_empty()
-        || summary.is_some();
-    if !has_anything && !finished {
-        return None;
-    }
-    let workflow = i
-        .workflow
-        .as_ref()
-        .or(details.and_then(|d| d.workflow_status.as_ref()));
-    Some(InterviewResult {
-        score: score_value.and_then(|v| Score::new(v, INTERVIEW_SCALE)),
-        outcome,
-        summary: match_details,
-        highlights: summary.map(|s| s.highlights.clone()).unwrap_or_default(),
-        lowlights: summary.map(|s| s.lowlights.clone()).unwrap_or_default(),
-        criteria,
-        transcript,
-        artifacts,
-        report_url: None,
-        completed_at: if finished {
-            workflow
-                .and_then(|w| w.last_engagement)
-                .and_then(from_unix_seconds)
-        } else {
-            None
-        },
-    })
-}
-
 /// One interview payload → core. Anything the types miss stays in `raw`.
 pub fn interview(raw: Value) -> Result<RemoteInterview, String> {
     let i: wire::Interview =
@@ -289,7 +116,7 @@ pub fn interview(raw: Value) -> Result<RemoteInterview, String> {
         .as_ref()
         .or(details.and_then(|d| d.workflow_status.as_ref()));
     let (status, outcome) = status(details, workflow);
-    let result = result(&i, status, outcome);
+    let result = crate::result::result(&i, status, outcome);
     Ok(RemoteInterview {
         refs: [(INTERVIEW_ID.to_string(), i.interview_id.clone())].into(),
         status,
@@ -392,7 +219,7 @@ pub fn inbound(
     }
     let text = |k: &str| fields.get(k).and_then(Value::as_str).map(str::to_string);
     let bad = |m: &str| ProviderError::Rejected {
-        status: 400,
+        status: Some(400),
         code: None,
         message: m.to_string(),
         errors: vec![],
@@ -490,10 +317,10 @@ mod tests {
 
     #[test]
     fn offsets_parse() {
-        assert_eq!(offset_seconds("00:05:10"), Some(310.0));
-        assert_eq!(offset_seconds("01:00:00"), Some(3600.0));
-        assert_eq!(offset_seconds("05:10"), Some(310.0));
-        assert_eq!(offset_seconds("x"), None);
+        assert_eq!(crate::result::offset_seconds("00:05:10"), Some(310.0));
+        assert_eq!(crate::result::offset_seconds("01:00:00"), Some(3600.0));
+        assert_eq!(crate::result::offset_seconds("05:10"), Some(310.0));
+        assert_eq!(crate::result::offset_seconds("x"), None);
     }
 
     #[test]
@@ -540,7 +367,7 @@ mod tests {
             None,
         );
         assert!(
-            matches!(&e, ProviderError::Rejected { status: 422, code: Some(c), message, .. } if c == "validation_error" && message == "email invalid")
+            matches!(&e, ProviderError::Rejected { status: Some(422), code: Some(c), message, .. } if c == "validation_error" && message == "email invalid")
         );
         let e = error(
             422,

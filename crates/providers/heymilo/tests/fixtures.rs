@@ -261,7 +261,7 @@ fn the_documented_error_shape() {
         } => {
             assert_eq!(
                 (status, code.as_deref(), message.as_str()),
-                (422, Some("validation_error"), "Error description")
+                (Some(422), Some("validation_error"), "Error description")
             );
         }
         other => panic!("{other:?}"),

@@ -38,7 +38,7 @@ async fn check_health_and_credentials() {
     let err = s.heymilo.check(&bad).await.unwrap_err();
     match err {
         ProviderError::InvalidCredentials { status, message } => {
-            assert_eq!(status, 401);
+            assert_eq!(status, Some(401));
             assert!(
                 !message.contains("wrong"),
                 "the key never appears in errors"

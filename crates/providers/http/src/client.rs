@@ -65,7 +65,7 @@ impl Call {
     /// A JSON body; the call is `Unsafe` unless marked otherwise.
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self, ProviderError> {
         let bytes = serde_json::to_vec(body).map_err(|e| ProviderError::BadResponse {
-            status: 0,
+            status: None,
             message: format!("cannot encode the request: {e}"),
         })?;
         self.body = Some(Bytes::from(bytes));
@@ -90,7 +90,7 @@ impl Call {
     pub fn secret_header(mut self, name: HeaderName, value: &str) -> Result<Self, ProviderError> {
         let mut v =
             HeaderValue::from_str(value).map_err(|_| ProviderError::InvalidCredentials {
-                status: 0,
+                status: None,
                 message: "the stored credential contains characters a header cannot carry".into(),
             })?;
         v.set_sensitive(true);
@@ -124,7 +124,7 @@ impl VendorResponse {
 
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ProviderError> {
         serde_json::from_slice(&self.body).map_err(|e| ProviderError::BadResponse {
-            status: self.status,
+            status: Some(self.status),
             message: format!("unreadable response body: {e}"),
         })
     }
@@ -343,7 +343,7 @@ impl VendorHttp {
                         "vendor answered a redirect; not followed"
                     );
                     Err(ProviderError::Rejected {
-                        status,
+                        status: Some(status),
                         code: None,
                         message: format!(
                             "answered HTTP {status}, a redirect; the gateway does not follow redirects (no vendor documents one, and following would send the credentials elsewhere)"

@@ -34,7 +34,10 @@ pub fn error_for_status(
     retry_after: Option<std::time::Duration>,
 ) -> ProviderError {
     match status {
-        401 | 403 => ProviderError::InvalidCredentials { status, message },
+        401 | 403 => ProviderError::InvalidCredentials {
+            status: Some(status),
+            message,
+        },
         404 => ProviderError::NotFound { message },
         429 => ProviderError::RateLimited {
             retry_after,
@@ -45,7 +48,7 @@ pub fn error_for_status(
             message,
         },
         _ => ProviderError::Rejected {
-            status,
+            status: Some(status),
             code,
             message,
             errors,

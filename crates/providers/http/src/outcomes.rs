@@ -38,7 +38,7 @@ impl Outcomes {
             .map(|o| {
                 o.unwrap_or_else(|| {
                     Err(ProviderError::BadResponse {
-                        status: 0,
+                        status: None,
                         message: "no outcome".into(),
                     })
                 })

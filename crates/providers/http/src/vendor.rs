@@ -99,7 +99,7 @@ pub trait VendorApi: Send + Sync {
     ) -> Result<(T, Value), ProviderError> {
         let payload = self.call(ctx, call, during).await?;
         let typed = T::deserialize(&payload).map_err(|e| ProviderError::BadResponse {
-            status: 200,
+            status: Some(200),
             message: format!("unreadable response body: {e}"),
         })?;
         Ok((typed, payload))

@@ -164,7 +164,7 @@ async fn redirects_are_not_followed_and_the_credential_stays_home() {
             Err(ProviderError::Rejected {
                 status: s, message, ..
             }) => {
-                assert_eq!(s, status);
+                assert_eq!(s, Some(status));
                 assert!(
                     message.contains(&status.to_string()) && message.contains("redirect"),
                     "{message}"

@@ -214,7 +214,7 @@ impl Provider for InterviewFlowAi {
         };
         match self.fetch(ctx, &body).await {
             Ok(_) => Ok(CheckReport { detail: format!("authenticated; interviewer {} readable", body.interviewer_id) }),
-            Err(ProviderError::NotFound { .. } | ProviderError::Rejected { status: 400, .. }) if configured.is_none() => Ok(CheckReport {
+            Err(ProviderError::NotFound { .. } | ProviderError::Rejected { status: Some(400), .. }) if configured.is_none() => Ok(CheckReport {
                 detail: "authenticated (the key was accepted; set settings.check_interviewer_id to also check an interviewer)".into(),
             }),
             Err(e) => Err(e),
@@ -306,7 +306,7 @@ impl Provider for InterviewFlowAi {
                             outcomes.set(
                                 i,
                                 Err(ProviderError::Rejected {
-                                    status: 200,
+                                    status: Some(200),
                                     code: Some("skipped".into()),
                                     message: reason.clone(),
                                     errors: vec![FieldError::new(

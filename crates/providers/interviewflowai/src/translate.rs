@@ -435,7 +435,7 @@ pub fn error(
         .unwrap_or_default();
     match status {
         401 | 403 => ProviderError::InvalidCredentials {
-            status,
+            status: Some(status),
             message: format!("{message} (InterviewFlowAI refused the X-API-KEY)"),
         },
         _ => provider_http::error_for_status(status, None, message, errors, retry_after),
@@ -467,7 +467,7 @@ fn unified_field(vendor: &str, sent: &[usize]) -> String {
 /// interview is re-read (`refresh`).
 pub fn inbound(body: &[u8]) -> Result<InboundEvent, ProviderError> {
     let v: Value = serde_json::from_slice(body).map_err(|e| ProviderError::BadResponse {
-        status: 0,
+        status: None,
         message: format!("the webhook is not JSON: {e}"),
     })?;
     let event = text(&v, &["event", "type", "eventType"]).unwrap_or_default();

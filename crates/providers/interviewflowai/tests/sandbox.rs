@@ -165,7 +165,7 @@ async fn status_routing_follows_the_interviewer_and_the_setting() {
         .unwrap();
     for o in &out {
         assert!(
-            matches!(o, Err(ProviderError::Rejected { status: 400, errors, .. }) if errors[0].field == "status"),
+            matches!(o, Err(ProviderError::Rejected { status: Some(400), errors, .. }) if errors[0].field == "status"),
             "{o:?}"
         );
     }
@@ -394,7 +394,10 @@ async fn checks_and_links_tell_keys_and_interviewers_apart() {
     );
     assert!(matches!(
         s.iflow.check(&bad).await,
-        Err(ProviderError::InvalidCredentials { status: 401, .. })
+        Err(ProviderError::InvalidCredentials {
+            status: Some(401),
+            ..
+        })
     ));
     let mut configured = s.ctx.clone();
     configured.settings = json!({"check_interviewer_id": "not-an-interviewer"});

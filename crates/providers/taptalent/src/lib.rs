@@ -111,7 +111,7 @@ impl TapTalent {
                 e => e,
             })?;
         let flow = serde_json::from_value(raw.clone()).map_err(|e| ProviderError::BadResponse {
-            status: 200,
+            status: Some(200),
             message: format!("unreadable TapTalent flow: {e}"),
         })?;
         Ok((flow, raw))
@@ -186,7 +186,7 @@ impl VendorApi for TapTalent {
                 Ok(m.remove("data").unwrap_or(Value::Null))
             }
             _ => Err(ProviderError::BadResponse {
-                status,
+                status: Some(status),
                 message: "no `data` in TapTalent's answer".into(),
             }),
         }
@@ -245,7 +245,7 @@ impl Provider for TapTalent {
         request: InboundRequest<'_>,
     ) -> Result<(), ProviderError> {
         let refuse = |m: &str| ProviderError::InvalidCredentials {
-            status: 401,
+            status: Some(401),
             message: m.to_string(),
         };
         let key = ctx.credential("webhook_key").map_err(|_| {
@@ -300,7 +300,7 @@ impl Provider for TapTalent {
         .json(&body)?;
         let raw = self.call(ctx, call, &()).await?;
         let flow = serde_json::from_value(raw.clone()).map_err(|e| ProviderError::BadResponse {
-            status: 200,
+            status: Some(200),
             message: format!("unreadable TapTalent flow: {e}"),
         })?;
         translate::template(flow, raw)
@@ -325,7 +325,7 @@ impl Provider for TapTalent {
         .safety(provider_http::Safety::Safe);
         let raw = self.call(ctx, call, &()).await?;
         let flow = serde_json::from_value(raw.clone()).map_err(|e| ProviderError::BadResponse {
-            status: 200,
+            status: Some(200),
             message: format!("unreadable TapTalent flow: {e}"),
         })?;
         translate::template(flow, raw)
@@ -344,7 +344,7 @@ impl Provider for TapTalent {
             .await?;
         let Value::Array(items) = data else {
             return Err(ProviderError::BadResponse {
-                status: 200,
+                status: Some(200),
                 message: "TapTalent's flow list is not a list".into(),
             });
         };
@@ -353,7 +353,7 @@ impl Provider for TapTalent {
             .map(|raw| {
                 let flow = serde_json::from_value(raw.clone()).map_err(|e| {
                     ProviderError::BadResponse {
-                        status: 200,
+                        status: Some(200),
                         message: format!("unreadable TapTalent flow: {e}"),
                     }
                 })?;

@@ -112,7 +112,7 @@ fn the_notes_error_envelope_names_each_field() {
     };
     assert_eq!(
         (status, code.as_deref(), message.as_str()),
-        (400, Some("INVALID_REQUEST"), "Invalid")
+        (Some(400), Some("INVALID_REQUEST"), "Invalid")
     );
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["name", "steps[0].pass_threshold"]);
@@ -120,7 +120,10 @@ fn the_notes_error_envelope_names_each_field() {
         json!({"error":{"code":"ACCOUNT_INACTIVE","type":"permission_error","message":"inactive"}});
     assert!(matches!(
         translate::error(403, &inactive, None),
-        ProviderError::InvalidCredentials { status: 403, .. }
+        ProviderError::InvalidCredentials {
+            status: Some(403),
+            ..
+        }
     ));
     let missing = json!({"error":{"code":"NOT_FOUND","message":"Flow not found"}});
     assert!(matches!(

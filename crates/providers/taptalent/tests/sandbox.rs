@@ -59,7 +59,7 @@ async fn check_reads_the_flow_list_and_names_an_inactive_account() {
     .await;
     let e = s.taptalent.check(&s.ctx).await.unwrap_err();
     assert!(
-        matches!(&e, ProviderError::InvalidCredentials { status: 403, message } if message.contains("inactive")),
+        matches!(&e, ProviderError::InvalidCredentials { status: Some(403), message } if message.contains("inactive")),
         "{e:?}"
     );
 }
@@ -220,7 +220,7 @@ async fn assigning_by_email_or_job_candidate_and_refusals() {
     );
     // Already on the flow: TapTalent's refusal, naming the field.
     assert!(
-        matches!(&out[2], Err(ProviderError::Rejected { status: 400, errors, .. }) if errors[0].field == "candidate.email"),
+        matches!(&out[2], Err(ProviderError::Rejected { status: Some(400), errors, .. }) if errors[0].field == "candidate.email"),
         "{:?}",
         out[2]
     );
@@ -498,7 +498,10 @@ async fn faults_surface_as_the_right_errors() {
     );
     assert!(matches!(
         s.taptalent.check(&bad).await,
-        Err(ProviderError::InvalidCredentials { status: 401, .. })
+        Err(ProviderError::InvalidCredentials {
+            status: Some(401),
+            ..
+        })
     ));
 }
 

@@ -1,6 +1,6 @@
 //! Checks that run once at startup, each error naming the key it is about.
 
-use super::{http_url, invalid, Config, ConfigError};
+use super::{http_url, invalid, Config, ConfigError, RateLimitBackend};
 
 impl Config {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {

@@ -462,7 +462,7 @@ mod tests {
         let e = ApiError::from_provider(
             "heymilo",
             ProviderError::Rejected {
-                status: 422,
+                status: Some(422),
                 code: Some("validation_error".into()),
                 message: "email is invalid".into(),
                 errors: vec![],

@@ -279,7 +279,7 @@ async fn send(
         Ok(o) => {
             tracing::error!(provider = %provider_name, expected = candidates.len(), got = o.len(), "adapter answered the wrong number of outcomes");
             let e = ProviderError::BadResponse {
-                status: 0,
+                status: None,
                 message: "the adapter lost track of some candidates".into(),
             };
             candidates.iter().map(|_| Err(e.clone())).collect()
