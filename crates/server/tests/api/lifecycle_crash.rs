@@ -7,38 +7,20 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::crash::{admin_key, free_port, ready, unsafe_kill, Child};
+use crate::harness::heymilo::held_at_heymilo;
+use crate::harness::process::{admin_key, free_port, ready, spawn_gateway, unsafe_kill, Child};
 
+/// No poller: the retry alone must settle what the crash left.
 fn start(db: &str, master: &str, port: u16) -> Child {
-    Child(
-        std::process::Command::new(env!("CARGO_BIN_EXE_interview-gateway"))
-            .arg("serve")
-            .env("GATEWAY_SERVER__BIND", format!("127.0.0.1:{port}"))
-            .env("GATEWAY_DATABASE__URL", db)
-            .env("GATEWAY_SECURITY__MASTER_KEY", master)
-            .env("GATEWAY_SECURITY__ALLOW_PRIVATE_BASE_URLS", "true")
-            .env("GATEWAY_IDEMPOTENCY__LOCK_SECS", "600")
-            // No poller: the retry alone must settle what the crash left.
-            .env("GATEWAY_POLLER__ENABLED", "false")
-            .env("GATEWAY_LOG__LEVEL", "warn")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
+    spawn_gateway(
+        db,
+        master,
+        port,
+        &[
+            ("GATEWAY_IDEMPOTENCY__LOCK_SECS", "600"),
+            ("GATEWAY_POLLER__ENABLED", "false"),
+        ],
     )
-}
-
-fn held(sandbox: &gateway_sandbox::SandboxHandle, api_key: &str, email: &str) -> usize {
-    let state = sandbox.shared.lock(|i| &i.heymilo);
-    state
-        .accounts
-        .get(api_key)
-        .map(|a| {
-            a.interviews()
-                .iter()
-                .filter(|i| i.email.eq_ignore_ascii_case(email))
-                .count()
-        })
-        .unwrap_or_default()
 }
 
 async fn killed_mid_batch(db: gateway_store::testing::TestDatabase) {
@@ -184,7 +166,7 @@ async fn killed_mid_batch(db: gateway_store::testing::TestDatabase) {
         assert_eq!(mine.len(), 1, "{e}");
         assert_eq!(mine[0]["status"], "invited", "{e}: {}", mine[0]);
         assert_eq!(
-            held(&sandbox, &vendor_key, e),
+            held_at_heymilo(&sandbox, &vendor_key, e).len(),
             1,
             "{e} is held once at the vendor"
         );

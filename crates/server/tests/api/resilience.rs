@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gateway_core::Scope;
@@ -13,10 +13,11 @@ use interview_gateway::secrets::crypto::KeyRing;
 use interview_gateway::Gateway;
 use reqwest::Method;
 use serde_json::{json, Value};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
+use tokio::net::TcpListener;
 
-use crate::crash::{admin_key, free_port, ready, start, unsafe_kill};
+use crate::harness::fronts::{DbSwitch, VendorFront};
+use crate::harness::heymilo::{held_at_heymilo, heymilo_behind};
+use crate::harness::process::{admin_key, free_port, ready, spawn_gateway, unsafe_kill, Child};
 use crate::harness::{expect_problem, TestApp};
 
 crate::on_both_backends!(
@@ -139,66 +140,6 @@ async fn a_rate_limit_storm_on_invites_never_invites_twice(app: TestApp) {
         .filter(|r| r.path.starts_with("/api/ingest") && r.status == 200)
         .count();
     assert_eq!(ok, 1, "exactly one invitation reached the vendor");
-}
-
-/// A TCP proxy in front of Postgres that can "stop the database": drop every connection
-/// and refuse new ones, then accept again — the shared server itself is never touched.
-struct DbSwitch {
-    addr: SocketAddr,
-    up: Arc<AtomicBool>,
-    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
-    accept: JoinHandle<()>,
-}
-
-impl DbSwitch {
-    async fn start(target: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let up = Arc::new(AtomicBool::new(true));
-        let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let (up2, links2) = (up.clone(), links.clone());
-        let accept = tokio::spawn(async move {
-            loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
-                    continue;
-                };
-                if !up2.load(Ordering::SeqCst) {
-                    drop(inbound);
-                    continue;
-                }
-                let link = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                links2.lock().unwrap().push(link);
-            }
-        });
-        Self {
-            addr,
-            up,
-            links,
-            accept,
-        }
-    }
-
-    fn stop_database(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        for link in self.links.lock().unwrap().drain(..) {
-            link.abort();
-        }
-    }
-
-    fn start_database(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Drop for DbSwitch {
-    fn drop(&mut self) {
-        self.accept.abort();
-        self.stop_database();
-    }
 }
 
 async fn status_and_code(res: reqwest::Response) -> (u16, String) {
@@ -435,7 +376,7 @@ async fn a_gateway_killed_mid_batch_loses_and_duplicates_nothing() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let mut gateway = start(&db.url, &master, port);
+    let mut gateway = spawn_gateway(&db.url, &master, port, &[]);
     ready(&client, &base).await;
 
     let control = |path: &str, body: Value| {
@@ -540,7 +481,7 @@ async fn a_gateway_killed_mid_batch_loses_and_duplicates_nothing() {
     // Whatever the vendor does with the cut-off call, it does within its 3 s.
     tokio::time::sleep(Duration::from_millis(3200)).await;
 
-    let mut gateway = start(&db.url, &master, port);
+    let mut gateway = spawn_gateway(&db.url, &master, port, &[]);
     ready(&client, &base).await;
     let list = |q: &'static str| {
         client
@@ -609,182 +550,6 @@ async fn a_gateway_killed_mid_batch_loses_and_duplicates_nothing() {
         );
     }
     unsafe_kill(&mut gateway);
-}
-
-/// A TCP front for the vendor simulators that sees what a vendor log cannot: it records the
-/// request line of every request it forwards — also ones the vendor never answers (a hang) —
-/// and it can lose the vendor's answers, so the vendor acts and the gateway never hears back
-/// (the case a timeout cannot tell apart from "never arrived").
-struct VendorFront {
-    addr: SocketAddr,
-    heads: Arc<Mutex<Vec<String>>>,
-    lose_answers: Arc<AtomicBool>,
-    accept: JoinHandle<()>,
-}
-
-/// `POST /heymilo/api/ingest/x/k` from a chunk that starts a request, else `None` (bodies).
-fn request_line(chunk: &[u8]) -> Option<String> {
-    let end = chunk.windows(2).position(|w| w == b"\r\n")?;
-    let line = std::str::from_utf8(&chunk[..end]).ok()?;
-    let (method, rest) = line.split_once(' ')?;
-    let known = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].contains(&method);
-    (known && rest.ends_with(" HTTP/1.1")).then(|| line.trim_end_matches(" HTTP/1.1").to_string())
-}
-
-impl VendorFront {
-    async fn start(target: SocketAddr) -> Self {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let heads: Arc<Mutex<Vec<String>>> = Arc::default();
-        let lose_answers = Arc::new(AtomicBool::new(false));
-        let (heads2, lose) = (heads.clone(), lose_answers.clone());
-        let accept = tokio::spawn(async move {
-            while let Ok((inbound, _)) = listener.accept().await {
-                let (heads, lose) = (heads2.clone(), lose.clone());
-                tokio::spawn(async move {
-                    let Ok(outbound) = TcpStream::connect(target).await else {
-                        return;
-                    };
-                    let (mut from_gateway, mut to_gateway) = inbound.into_split();
-                    let (mut from_vendor, mut to_vendor) = outbound.into_split();
-                    let up = async {
-                        let mut buf = vec![0u8; 64 * 1024];
-                        while let Ok(n @ 1..) = from_gateway.read(&mut buf).await {
-                            if let Some(line) = request_line(&buf[..n]) {
-                                heads.lock().unwrap().push(line);
-                            }
-                            if to_vendor.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                    };
-                    let down = async {
-                        let mut buf = vec![0u8; 64 * 1024];
-                        while let Ok(n @ 1..) = from_vendor.read(&mut buf).await {
-                            if lose.load(Ordering::SeqCst) {
-                                continue;
-                            }
-                            if to_gateway.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                    };
-                    tokio::select! {
-                        _ = up => {}
-                        _ = down => {}
-                    }
-                });
-            }
-        });
-        Self {
-            addr,
-            heads,
-            lose_answers,
-            accept,
-        }
-    }
-
-    /// The base URL a connection to `vendor` behind this front uses.
-    fn url(&self, vendor: &str) -> String {
-        gateway_sandbox::vendor_url(&format!("http://{}", self.addr), vendor)
-    }
-
-    /// Requests that reached the front (answered or not) with this method and path prefix.
-    fn requests(&self, method: &str, prefix: &str) -> usize {
-        let want = format!("{method} {prefix}");
-        self.heads
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.starts_with(&want))
-            .count()
-    }
-
-    fn lose_answers(&self, lose: bool) {
-        self.lose_answers.store(lose, Ordering::SeqCst);
-    }
-}
-
-impl Drop for VendorFront {
-    fn drop(&mut self) {
-        self.accept.abort();
-    }
-}
-
-/// A HeyMilo account with one posting in the sandbox, a connection to it through `front`,
-/// and the posting imported: (vendor api key, template id).
-async fn heymilo_behind(
-    client: &reqwest::Client,
-    base: &str,
-    admin: &str,
-    sandbox: &gateway_sandbox::SandboxHandle,
-    front: &VendorFront,
-) -> (String, String) {
-    let control = |path: String, body: Value| {
-        client
-            .post(format!("{}/_control{path}", sandbox.base_url()))
-            .json(&body)
-            .send()
-    };
-    let acct: Value = control("/heymilo/accounts".into(), json!({}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let api_key = acct["api_key"].as_str().unwrap().to_string();
-    let posting = control(
-        format!("/heymilo/accounts/{api_key}/postings"),
-        json!({"title": "Role"}),
-    )
-    .await
-    .unwrap();
-    assert!(posting.status().is_success());
-    let res = client
-        .post(format!("{base}/v1/connections"))
-        .bearer_auth(admin)
-        .json(&json!({"provider": "heymilo", "name": "hm behind a front", "credentials": {"api_key": api_key}, "base_url": front.url("heymilo")}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let conn = res.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let res = client
-        .post(format!("{base}/v1/connections/{conn}/templates/import"))
-        .bearer_auth(admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let template = res.json::<Value>().await.unwrap()["data"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (api_key, template)
-}
-
-/// The interview ids HeyMilo's simulator holds for `email`: the vendor's own record.
-fn held_at_heymilo(
-    sandbox: &gateway_sandbox::SandboxHandle,
-    api_key: &str,
-    email: &str,
-) -> Vec<String> {
-    let state = sandbox.shared.lock(|i| &i.heymilo);
-    state
-        .accounts
-        .get(api_key)
-        .map(|a| {
-            a.interviews()
-                .iter()
-                .filter(|i| i.email.eq_ignore_ascii_case(email))
-                .map(|i| i.interview_id.clone())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 async fn get_interview(app: &TestApp, id: &str) -> Value {
@@ -1204,24 +969,19 @@ mod unknown_invite_outcome {
     }
 }
 
-/// The binary under test (as `crash::start`), with short vendor timeouts and a poller that
-/// reads a pending interview 3 s after it was written.
-fn start_polling(db: &str, master: &str, port: u16) -> crate::crash::Child {
-    crate::crash::Child(
-        std::process::Command::new(env!("CARGO_BIN_EXE_interview-gateway"))
-            .arg("serve")
-            .env("GATEWAY_SERVER__BIND", format!("127.0.0.1:{port}"))
-            .env("GATEWAY_DATABASE__URL", db)
-            .env("GATEWAY_SECURITY__MASTER_KEY", master)
-            .env("GATEWAY_SECURITY__ALLOW_PRIVATE_BASE_URLS", "true")
-            .env("GATEWAY_VENDORS__ATTEMPT_TIMEOUT_SECS", "4")
-            .env("GATEWAY_VENDORS__TOTAL_BUDGET_SECS", "6")
-            .env("GATEWAY_POLLER__INTERVAL_SECS", "3")
-            .env("GATEWAY_POLLER__TICK_SECS", "1")
-            .env("GATEWAY_LOG__LEVEL", "warn")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
+/// The binary under test with short vendor timeouts and a poller that reads a pending
+/// interview 3 s after it was written.
+fn start_polling(db: &str, master: &str, port: u16) -> Child {
+    spawn_gateway(
+        db,
+        master,
+        port,
+        &[
+            ("GATEWAY_VENDORS__ATTEMPT_TIMEOUT_SECS", "4"),
+            ("GATEWAY_VENDORS__TOTAL_BUDGET_SECS", "6"),
+            ("GATEWAY_POLLER__INTERVAL_SECS", "3"),
+            ("GATEWAY_POLLER__TICK_SECS", "1"),
+        ],
     )
 }
 

@@ -12,6 +12,10 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub(crate) mod fronts;
+pub(crate) mod heymilo;
+pub(crate) mod process;
+
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Postgres,
