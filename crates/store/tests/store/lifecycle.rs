@@ -3,40 +3,14 @@
 //! unconfirmed, `external_id` unique, cancel and supersede, metadata filters, and an
 //! Idempotency-Key whose holder is gone taken over before its lock runs out.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-use std::sync::Arc;
-
 use chrono::Duration;
 use gateway_core::time::now;
 use gateway_core::*;
+use gateway_store::testing::TestDatabase;
 use gateway_store::*;
 use serde_json::json;
 
-type S = Arc<dyn Store>;
-
-macro_rules! store_tests {
-    ($($name:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let db = gateway_store::testing::postgres().await.expect("a Postgres test schema");
-                    super::$name(db.store, db.url).await;
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let db = gateway_store::testing::sqlite().await.expect("a SQLite test file");
-                    super::$name(db.store, db.url).await;
-                }
-            )*
-        }
-    };
-}
+use crate::fixtures::*;
 
 store_tests!(
     concurrent_identical_invitations_make_one_interview,
@@ -145,7 +119,8 @@ async fn all(s: &S, ws: WorkspaceId, filter: InterviewFilter) -> Vec<Interview> 
         .items
 }
 
-async fn concurrent_identical_invitations_make_one_interview(s: S, _url: String) {
+async fn concurrent_identical_invitations_make_one_interview(db: TestDatabase) {
+    let s = db.store.clone();
     let (ws, t) = fixture(&s).await;
     let tasks: Vec<_> = (0..8)
         .map(|_| {
@@ -197,7 +172,8 @@ async fn concurrent_identical_invitations_make_one_interview(s: S, _url: String)
     );
 }
 
-async fn a_retake_is_stored_once_while_unconfirmed(s: S, _url: String) {
+async fn a_retake_is_stored_once_while_unconfirmed(db: TestDatabase) {
+    let s = db.store.clone();
     let (ws, t) = fixture(&s).await;
     let (first, _) = invite_one(&s, ws, row(&t, false, None, json!({})), "r@example.com").await;
     let (retake, new) = invite_one(&s, ws, row(&t, true, None, json!({})), "r@example.com").await;
@@ -239,7 +215,8 @@ async fn a_retake_is_stored_once_while_unconfirmed(s: S, _url: String) {
     assert_eq!(all(&s, ws, InterviewFilter::default()).await.len(), 3);
 }
 
-async fn external_ids_answer_their_interview(s: S, _url: String) {
+async fn external_ids_answer_their_interview(db: TestDatabase) {
+    let s = db.store.clone();
     let (ws, t) = fixture(&s).await;
     let (a, new) = invite_one(
         &s,
@@ -293,7 +270,8 @@ async fn external_ids_answer_their_interview(s: S, _url: String) {
     assert!(new && other != a);
 }
 
-async fn cancel_and_supersede_end_a_row_and_free_its_place(s: S, _url: String) {
+async fn cancel_and_supersede_end_a_row_and_free_its_place(db: TestDatabase) {
+    let s = db.store.clone();
     let (ws, t) = fixture(&s).await;
     let (id, _) = invite_one(
         &s,
@@ -382,7 +360,8 @@ async fn cancel_and_supersede_end_a_row_and_free_its_place(s: S, _url: String) {
     );
 }
 
-async fn metadata_filters_match_text_numbers_and_booleans(s: S, _url: String) {
+async fn metadata_filters_match_text_numbers_and_booleans(db: TestDatabase) {
+    let s = db.store.clone();
     let (ws, t) = fixture(&s).await;
     let meta =
         json!({"stage": "screen", "round": 2, "remote": true, "job.id": "j-7", "none": null});
@@ -422,7 +401,8 @@ async fn metadata_filters_match_text_numbers_and_booleans(s: S, _url: String) {
     }
 }
 
-async fn an_idempotency_key_of_a_gone_process_is_taken_over_at_once(s: S, url: String) {
+async fn an_idempotency_key_of_a_gone_process_is_taken_over_at_once(db: TestDatabase) {
+    let (s, url) = (db.store.clone(), db.url.clone());
     let ws = WorkspaceId::new();
     s.insert_workspace(&Workspace {
         id: ws,

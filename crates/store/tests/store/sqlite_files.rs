@@ -1,9 +1,6 @@
 //! The SQLite file and its -wal/-shm hold tenant data and sealed secrets: owner-only (0600),
 //! like `master.key`, whatever the umask.
 
-#![cfg(unix)]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 

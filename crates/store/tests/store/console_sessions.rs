@@ -1,53 +1,17 @@
-//! Console sessions on both backends: found by token hash, renewed only while not idle,
-//! switched between workspaces, deleted, and purged when idle.
-
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-use std::sync::Arc;
+//! Console sessions: alive while used, ended by idleness or sign-out.
 
 use chrono::Duration;
 use gateway_core::time::now;
 use gateway_core::*;
+use gateway_store::testing::TestDatabase;
 use gateway_store::*;
 
-type S = Arc<dyn Store>;
+use crate::fixtures::*;
 
-macro_rules! store_tests {
-    ($($name:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let db = gateway_store::testing::postgres().await.expect("a Postgres test schema");
-                    super::$name(db.store).await;
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let db = gateway_store::testing::sqlite().await.expect("a SQLite test file");
-                    super::$name(db.store).await;
-                }
-            )*
-        }
-    };
-}
+store_tests!(sessions_live_while_used,);
 
-store_tests!(sessions_live_while_used);
-
-async fn workspace(s: &S, name: &str) -> WorkspaceId {
-    let w = Workspace {
-        id: WorkspaceId::new(),
-        name: name.into(),
-        created_at: now(),
-    };
-    s.insert_workspace(&w).await.unwrap();
-    w.id
-}
-
-async fn sessions_live_while_used(s: S) {
+async fn sessions_live_while_used(db: TestDatabase) {
+    let s = db.store.clone();
     let ws = workspace(&s, "a").await;
     let other = workspace(&s, "b").await;
     let key = ApiKey {
