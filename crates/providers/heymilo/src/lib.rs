@@ -278,24 +278,6 @@ impl HeyMilo {
     }
 }
 
-/// The posting's `url_key`, which ingestion needs.
-fn url_key(template: &ProviderRef) -> Result<String, ProviderError> {
-    let part = posting_ref::read(template).map_err(|errors| {
-        ProviderError::InvalidInput(
-            errors
-                .into_iter()
-                .map(|e| gateway_core::FieldError::new(format!("template.{}", e.field), e.message))
-                .collect(),
-        )
-    })?;
-    part.url_key.ok_or_else(|| {
-        ProviderError::invalid(
-            "template.provider_ref.url_key",
-            "HeyMilo ingests candidates into a posting's url_key; import the posting or link it with its url_key",
-        )
-    })
-}
-
 /// HeyMilo's own plumbing: `X-API-KEY`, paths under `/api`, its `{detail, …}` errors.
 impl VendorApi for HeyMilo {
     type CallContext = ();
@@ -427,7 +409,7 @@ impl Provider for HeyMilo {
         candidates: &[InviteCandidate],
         options: &InviteOptions,
     ) -> Result<Vec<InviteOutcome>, ProviderError> {
-        let url_key = url_key(template)?;
+        let url_key = posting_ref::url_key(template)?;
         let url_key = url_key.as_str();
         let mut outcomes = Outcomes::new(candidates.len());
         let mut valid: Vec<usize> = Vec::new();

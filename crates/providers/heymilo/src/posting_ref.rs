@@ -2,7 +2,7 @@
 //! its `url_key` (`POST /api/ingest/x/{url_key}`). The gateway stores this part without
 //! reading it; only this adapter gives it a type.
 
-use gateway_core::{FieldError, ProviderRef};
+use gateway_core::{FieldError, ProviderError, ProviderRef};
 use serde::Deserialize;
 
 use crate::translate::POSTING;
@@ -57,4 +57,22 @@ pub fn keep_given_url_key(mut found: ProviderRef, given: &ProviderRef) -> Provid
         }
     }
     found
+}
+
+/// The posting's `url_key`, which ingestion needs.
+pub fn url_key(template: &ProviderRef) -> Result<String, ProviderError> {
+    let part = read(template).map_err(|errors| {
+        ProviderError::InvalidInput(
+            errors
+                .into_iter()
+                .map(|e| FieldError::new(format!("template.{}", e.field), e.message))
+                .collect(),
+        )
+    })?;
+    part.url_key.ok_or_else(|| {
+        ProviderError::invalid(
+            "template.provider_ref.url_key",
+            "HeyMilo ingests candidates into a posting's url_key; import the posting or link it with its url_key",
+        )
+    })
 }
