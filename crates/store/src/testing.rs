@@ -71,3 +71,33 @@ pub async fn sqlite() -> StoreResult<TestDatabase> {
     store.migrate().await?;
     Ok(TestDatabase { url, store })
 }
+
+/// Every byte a test database holds — the SQLite file and its WAL, or a `pg_dump` of the
+/// test's schema — for tests that prove erased data is gone from disk, not only from queries.
+pub fn database_bytes(url: &str) -> std::io::Result<Vec<u8>> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        let mut bytes = std::fs::read(path)?;
+        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+            bytes.extend(wal);
+        }
+        return Ok(bytes);
+    }
+    let schema = url.rsplit("search_path%3D").next().unwrap_or_default();
+    let base = postgres_base_url();
+    let dbname = base
+        .rsplit('/')
+        .next()
+        .and_then(|d| d.split('?').next())
+        .unwrap_or_default()
+        .to_string();
+    let out = std::process::Command::new("pg_dump")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-n", schema, &dbname])
+        .output()?;
+    if !out.status.success() {
+        return Err(std::io::Error::other(
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
+    }
+    Ok(out.stdout)
+}

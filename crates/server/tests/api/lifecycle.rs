@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use crate::harness::heymilo::held_at_heymilo;
 use crate::harness::{expect_problem, TestApp};
 use crate::receiver::Receiver;
 
@@ -18,21 +19,6 @@ crate::on_both_backends!(
     references_round_trip_filter_and_ride_in_deliveries,
     cancel_ends_an_interview_for_good,
 );
-
-/// The interview ids HeyMilo's simulator holds for `email`: the vendor's own record.
-fn held_at_heymilo(app: &TestApp, api_key: &str, email: &str) -> usize {
-    let state = app.sandbox.shared.lock(|i| &i.heymilo);
-    state
-        .accounts
-        .get(api_key)
-        .map(|a| {
-            a.interviews()
-                .iter()
-                .filter(|i| i.email.eq_ignore_ascii_case(email))
-                .count()
-        })
-        .unwrap_or_default()
-}
 
 async fn fault(app: &TestApp, vendor: &str, fault: Value) {
     app.sandbox_control(
@@ -84,7 +70,10 @@ async fn a_lost_answer_retried_is_one_interview_that_settles(app: TestApp) {
     let (status, first) = post(&app, "/v1/interviews", body.clone()).await;
     assert_eq!(status, 202, "{first}");
     assert_eq!(first["status"], "pending");
-    assert_eq!(held_at_heymilo(&app, &hm.api_key, "lost@example.com"), 1);
+    assert_eq!(
+        held_at_heymilo(&app.sandbox, &hm.api_key, "lost@example.com").len(),
+        1
+    );
     app.clear_faults().await;
 
     // The caller retries without an Idempotency-Key: the pending interview answers, read
@@ -103,7 +92,10 @@ async fn a_lost_answer_retried_is_one_interview_that_settles(app: TestApp) {
     .await;
     assert_eq!((status, &synced["id"]), (200, &first["id"]), "{synced}");
     assert_eq!(interviews_of(&app, &template).await.len(), 1);
-    assert_eq!(held_at_heymilo(&app, &hm.api_key, "lost@example.com"), 1);
+    assert_eq!(
+        held_at_heymilo(&app.sandbox, &hm.api_key, "lost@example.com").len(),
+        1
+    );
 
     // A retake whose answer is lost, retried: sent once, one pending retake, settled.
     fault(
@@ -125,7 +117,10 @@ async fn a_lost_answer_retried_is_one_interview_that_settles(app: TestApp) {
         "the retried retake was answered, not sent"
     );
     app.clear_faults().await;
-    assert_eq!(held_at_heymilo(&app, &hm.api_key, "lost@example.com"), 2);
+    assert_eq!(
+        held_at_heymilo(&app.sandbox, &hm.api_key, "lost@example.com").len(),
+        2
+    );
     let all = interviews_of(&app, &template).await;
     assert_eq!(all.len(), 2, "the interview and its one retake");
     // Whatever the read finds, nothing stays pending after sync.
@@ -191,7 +186,7 @@ async fn a_pending_sibling_found_by_a_read_is_folded_in(app: TestApp) {
     assert_eq!(status, 202, "{p}");
     app.clear_faults().await;
     assert_eq!(
-        held_at_heymilo(&app, &hm.api_key, email),
+        held_at_heymilo(&app.sandbox, &hm.api_key, email).len(),
         1,
         "the lost retake never reached HeyMilo"
     );

@@ -21,38 +21,6 @@ async fn send(app: &TestApp, method: Method, path: &str, body: Option<Value>) ->
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-/// Every byte the database holds: the SQLite file and its WAL, or a `pg_dump` of the schema.
-fn database_bytes(url: &str) -> Vec<u8> {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let path = path.split('?').next().unwrap();
-        let mut bytes = std::fs::read(path).unwrap();
-        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
-            bytes.extend(wal);
-        }
-        return bytes;
-    }
-    let schema = url.rsplit("search_path%3D").next().unwrap();
-    let base = gateway_store::testing::postgres_base_url();
-    let dbname = base
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
-    let out = std::process::Command::new("pg_dump")
-        .args(["-h", "127.0.0.1", "-U", "postgres", "-n", schema, &dbname])
-        .output()
-        .expect("pg_dump runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
 fn holds(bytes: &[u8], needle: &str) -> bool {
     bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
@@ -264,7 +232,7 @@ async fn export_then_erase_leaves_the_person_nowhere(app: TestApp) {
     assert!(!body.to_string().contains("alex.private"));
 
     // Not in the database files either.
-    let bytes = database_bytes(&app.database_url);
+    let bytes = gateway_store::testing::database_bytes(&app.database_url).unwrap();
     for n in &needles {
         assert!(!holds(&bytes, n), "{n} is still in the database files");
     }

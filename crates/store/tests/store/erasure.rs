@@ -446,38 +446,6 @@ async fn erasure_reaches_every_table_and_spares_others(db: TestDatabase) {
     );
 }
 
-/// Every byte of the database as it lies on disk: SQLite's file and WAL, or a `pg_dump` of
-/// the test schema (Postgres's live rows; dead versions are VACUUMed by the compaction).
-fn database_bytes(url: &str) -> Vec<u8> {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let mut bytes = std::fs::read(path).unwrap();
-        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
-            bytes.extend(wal);
-        }
-        return bytes;
-    }
-    let schema = url.rsplit("search_path%3D").next().unwrap();
-    let base = gateway_store::testing::postgres_base_url();
-    let dbname = base
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
-    let out = std::process::Command::new("pg_dump")
-        .args(["-h", "127.0.0.1", "-U", "postgres", "-n", schema, &dbname])
-        .output()
-        .expect("pg_dump runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
@@ -491,7 +459,7 @@ async fn erased_data_is_not_in_the_database_files(db: TestDatabase) {
     let (alex, _) = interviewed(&s, &w, &alex_p, now()).await;
     interviewed(&s, &w, &blake_p, now()).await;
     // Before: the search finds what is there (so its silence afterwards means something).
-    let before = database_bytes(&db.url);
+    let before = gateway_store::testing::database_bytes(&db.url).unwrap();
     for needle in alex_p.needles() {
         assert!(
             contains(&before, needle),
@@ -503,7 +471,7 @@ async fn erased_data_is_not_in_the_database_files(db: TestDatabase) {
         .unwrap()
         .unwrap();
     s.compact_after_erasure().await.unwrap();
-    let after = database_bytes(&db.url);
+    let after = gateway_store::testing::database_bytes(&db.url).unwrap();
     for needle in alex_p.needles() {
         assert!(
             !contains(&after, needle),
