@@ -27,7 +27,8 @@ use provider_http::{
 use serde_json::Value;
 use url::Url;
 
-pub use translate::{INTERVIEW_ID, POSTING};
+pub use posting_ref::POSTING;
+pub use translate::INTERVIEW_ID;
 
 pub const NAME: &str = "heymilo";
 pub const DEFAULT_BASE_URL: &str = "https://api.heymilo.network";

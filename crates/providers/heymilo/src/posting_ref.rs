@@ -5,8 +5,6 @@
 use gateway_core::{FieldError, ProviderError, ProviderRef};
 use serde::Deserialize;
 
-use crate::translate::POSTING;
-
 /// The posting's address, as clients write it: `{kind: "posting", id, url_key}`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -15,6 +13,8 @@ pub struct PostingRef {
     pub url_key: Option<String>,
 }
 
+/// The template kind a HeyMilo posting is linked as.
+pub const POSTING: &str = "posting";
 const URL_KEY: &str = "url_key";
 const MAX_URL_KEY: usize = 500;
 

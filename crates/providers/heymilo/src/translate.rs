@@ -9,8 +9,6 @@ use serde_json::{json, Value};
 
 use crate::wire;
 
-/// The template kind a HeyMilo posting is linked as.
-pub const POSTING: &str = "posting";
 /// The ref name of HeyMilo's interview id in `RemoteInterview::refs`.
 pub const INTERVIEW_ID: &str = "interview_id";
 
