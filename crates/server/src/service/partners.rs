@@ -33,10 +33,17 @@ pub async fn visible_template(
 ) -> ApiResult<Template> {
     let template = interviews::load_template(state, ws, id).await?;
     let hidden = state.store.hidden_templates(ws, partner).await?;
-    if hidden.contains(&id) || template.status != gateway_core::template::TemplateStatus::Active {
+    if !offered(&template, &hidden) {
         return Err(ApiError::not_found(id));
     }
     Ok(template)
+}
+
+/// The one rule for what a partner is offered (its test list) and may send: an active
+/// template not in the partner's `hidden` list.
+pub fn offered(template: &Template, hidden: &[TemplateId]) -> bool {
+    template.status == gateway_core::template::TemplateStatus::Active
+        && !hidden.contains(&template.id)
 }
 
 /// Send the test, or answer the interview an earlier send of the same request made.

@@ -66,8 +66,7 @@ pub async fn list_tests(
         tests.extend(
             got.items
                 .into_iter()
-                .filter(|t| t.status == gateway_core::template::TemplateStatus::Active)
-                .filter(|t| !hidden.contains(&t.id))
+                .filter(|t| partners::offered(t, &hidden))
                 .map(|t| TestOut {
                     partner_test_id: t.id.to_string(),
                     partner_test_name: t.name,
