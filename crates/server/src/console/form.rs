@@ -34,6 +34,16 @@ impl Form {
             .collect()
     }
 
+    /// Every value of a multi-select as a JSON list of strings, for an API body.
+    pub fn list(&self, name: &str) -> serde_json::Value {
+        serde_json::Value::Array(
+            self.all(name)
+                .into_iter()
+                .map(|v| serde_json::Value::String(v.into()))
+                .collect(),
+        )
+    }
+
     pub fn is_checked(&self, name: &str) -> bool {
         self.raw(name).is_some()
     }

@@ -107,11 +107,7 @@ pub async fn create(c: Console, raw: Bytes) -> Response {
         Err(res) => return res,
     };
     let result = async {
-        let scopes: Vec<Value> = form
-            .all("scopes")
-            .into_iter()
-            .map(|s| Value::String(s.into()))
-            .collect();
+        let scopes = form.list("scopes");
         let input = body(json!({
             "name": form.raw("name").unwrap_or_default(),
             "scopes": scopes,

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use gateway_core::{EventId, EventType, Scope, WebhookEndpointId};
 use maud::{html, Markup};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{id, inner, j, p, q, st, who};
 use crate::api::events::redeliver_event;
@@ -96,11 +96,7 @@ pub async fn create(c: Console, raw: Bytes) -> Response {
         Err(res) => return res,
     };
     let result = async {
-        let events: Vec<Value> = form
-            .all("events")
-            .into_iter()
-            .map(|e| Value::String(e.into()))
-            .collect();
+        let events = form.list("events");
         let input = body(json!({
             "url": form.raw("url").unwrap_or_default(),
             "description": opt(form.get("description")),
