@@ -205,7 +205,7 @@ for_each_backend! {
             tombstone: &ReplayTombstone,
         ) -> StoreResult<()> {
             let sql = format!(
-                "UPDATE idempotency_keys SET response_status = $1, response_body = $2, subjects = NULL
+                "UPDATE idempotency_keys SET response_status = $1, response_body = $2, subjects = $6
                  WHERE workspace_id = $3 AND state = 'completed' AND response_body IS NOT NULL
                    AND ({} > 0 OR {}(COALESCE(subjects, ''), $5) > 0)",
                 Backend::find_bytes("response_body", "$4"),
@@ -220,6 +220,7 @@ for_each_backend! {
                     .bind(ws.as_uuid())
                     .bind(quoted)
                     .bind(format!(" {needle} "))
+                    .bind(crate::idempotency::ERASED_SUBJECTS)
                     .execute(&mut **tx)
                     .await?;
             }

@@ -14,8 +14,11 @@ pub enum IdempotencyBegin {
     Started,
     /// Another request with this key is running.
     InProgress,
-    /// Done before: replay this response.
+    /// Done before: replay this response (sealed by the caller when it stored it).
     Completed { status: u16, body: Vec<u8> },
+    /// Done before, and the answer named a person since erased: the store replaced it with
+    /// the erasure's notice, which is plain (the store cannot seal) and names no one.
+    Erased { status: u16, body: Vec<u8> },
     /// The key was used with a different request.
     Mismatch,
 }
@@ -63,8 +66,13 @@ pub trait IdempotencyStore: Send + Sync {
     async fn purge_expired_idempotency(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 }
 
+/// What `subjects` holds once an erasure buried the row's answer: no id list looks like it
+/// (an id list starts with a space).
+pub(crate) const ERASED_SUBJECTS: &str = "erased";
+
 #[derive(sqlx::FromRow)]
 struct KeyRow {
+    subjects: Option<String>,
     request_hash: Vec<u8>,
     state: String,
     response_status: Option<i32>,
@@ -106,7 +114,7 @@ for_each_backend! {
                 }
                 let row: Option<KeyRow> = sqlx::query_as(
                     "SELECT request_hash, state, response_status, response_body, locked_until, expires_at,
-                         holder
+                         holder, subjects
                      FROM idempotency_keys WHERE workspace_id = $1 AND key = $2",
                 )
                 .bind(ws.as_uuid())
@@ -130,9 +138,12 @@ for_each_backend! {
                     return Ok(IdempotencyBegin::Mismatch);
                 }
                 if row.state == "completed" {
-                    return Ok(IdempotencyBegin::Completed {
-                        status: row.response_status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
-                        body: row.response_body.unwrap_or_default(),
+                    let status = row.response_status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200);
+                    let body = row.response_body.unwrap_or_default();
+                    return Ok(if row.subjects.as_deref() == Some(ERASED_SUBJECTS) {
+                        IdempotencyBegin::Erased { status, body }
+                    } else {
+                        IdempotencyBegin::Completed { status, body }
                     });
                 }
                 let expired = row.locked_until <= t.now;

@@ -123,9 +123,6 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
             IdempotencyBegin::Completed { status, body } => {
                 return match state.master_key.open(&body, &seal_context(ws, &key)) {
                     Ok(body) => replay(status, body),
-                    // An erasure replaced the sealed answer with its fixed, unsealed notice
-                    // (the store cannot seal); it holds no personal data.
-                    Err(_) if is_erasure_notice(status, &body) => replay(status, body),
                     Err(e) => {
                         tracing::warn!(error = %e, "a stored idempotent response cannot be opened");
                         ApiError::conflict(
@@ -136,6 +133,9 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
                     }
                 };
             }
+            // An erasure replaced the sealed answer with its fixed notice, which holds no
+            // personal data and is stored plain (the store cannot seal).
+            IdempotencyBegin::Erased { status, body } => return replay(status, body),
             IdempotencyBegin::Mismatch => {
                 return ApiError::new(
                     ErrorCode::IdempotencyConflict,
@@ -187,11 +187,6 @@ async fn finish(
         tracing::warn!(error = %e, "could not store an idempotent response");
     }
     Response::from_parts(parts, Body::from(bytes))
-}
-
-fn is_erasure_notice(status: u16, body: &[u8]) -> bool {
-    crate::service::personal_data::replay_tombstone()
-        .is_ok_and(|t| t.status == status && t.body == body)
 }
 
 /// The gateway ids (`cand_…`, `intv_…`) an answer names, each between spaces, kept beside

@@ -326,7 +326,7 @@ async fn erasure_reaches_every_table_and_spares_others(db: TestDatabase) {
     let key_b = format!("idem-{}", blake_p.vendor_id);
     assert_eq!(
         replay(&s, w.ws, &key_a).await,
-        IdempotencyBegin::Completed {
+        IdempotencyBegin::Erased {
             status: 410,
             body: tombstone().body
         }
