@@ -1,6 +1,6 @@
 //! Checks that run once at startup, each error naming the key it is about.
 
-use super::{http_url, invalid, Config, ConfigError};
+use super::{http_url, invalid, Config, ConfigError, RateLimitBackend};
 
 impl Config {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
@@ -116,6 +116,13 @@ impl Config {
             return Err(invalid(
                 "webhooks.retry_schedule_secs",
                 "give at least one wait",
+            ));
+        }
+        // Ten years: past that it means "never", which is 0.
+        if w.auto_disable_after_secs > 315_360_000 {
+            return Err(invalid(
+                "webhooks.auto_disable_after_secs",
+                "at most 315360000 (ten years); 0 turns auto-disable off",
             ));
         }
         Ok(())
