@@ -13,6 +13,8 @@ pub mod audit;
 pub mod candidates;
 pub mod connections;
 pub mod console_sessions;
+pub mod delivery_signal;
+pub mod endpoint_ops;
 pub mod erasure;
 pub mod events;
 pub mod gateway_secrets;
@@ -41,6 +43,8 @@ pub use backend::{BackendKind, PgStore, PoolSettings, SqliteStore};
 pub use candidates::{CandidateFilter, CandidateStore};
 pub use connections::{ConnectionStore, ConnectionUpdate, StoredConnection};
 pub use console_sessions::{ConsoleSession, ConsoleSessionStore};
+pub use delivery_signal::DeliverySignalStore;
+pub use endpoint_ops::{DisableWhen, EndpointOpsStore, EndpointPatch, DISABLED_BY_API};
 pub use erasure::{ErasedInterview, Erasure, ErasureStore, ReplayTombstone};
 pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, EventStore};
@@ -77,6 +81,8 @@ pub trait Store:
     + AuditStore
     + EventStore
     + WebhookStore
+    + EndpointOpsStore
+    + DeliverySignalStore
     + InboundStore
     + ConnectionStore
     + TemplateStore

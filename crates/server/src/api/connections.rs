@@ -75,7 +75,7 @@ pub struct ConnectionPatch {
 }
 
 /// Tell "absent" (keep) from `null` (clear).
-fn double_option<'de, D: serde::Deserializer<'de>>(
+pub(crate) fn double_option<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Option<String>>, D::Error> {
     Ok(Some(Option::<String>::deserialize(d)?))

@@ -15,6 +15,7 @@ mod console;
 mod crash;
 mod demo;
 mod egress;
+mod endpoint_ops;
 mod errors;
 mod flowmingo;
 mod greenhouse;
