@@ -49,10 +49,17 @@ pub enum EventType {
     /// `webhooks.auto_disable_after_secs`); sent to the other subscribed endpoints.
     #[serde(rename = "webhook_endpoint.disabled")]
     WebhookEndpointDisabled,
+    /// The vendor refused a connection's credentials, or has been unreachable for
+    /// `connection_health.unavailable_after_secs`.
+    #[serde(rename = "connection.unhealthy")]
+    ConnectionUnhealthy,
+    /// The first successful vendor call after `connection.unhealthy`.
+    #[serde(rename = "connection.recovered")]
+    ConnectionRecovered,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 10] = [
+    pub const ALL: [EventType; 12] = [
         Self::Invited,
         Self::Started,
         Self::Completed,
@@ -63,6 +70,8 @@ impl EventType {
         Self::Cancelled,
         Self::WebhookEndpointTest,
         Self::WebhookEndpointDisabled,
+        Self::ConnectionUnhealthy,
+        Self::ConnectionRecovered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +86,8 @@ impl EventType {
             Self::Cancelled => "interview.cancelled",
             Self::WebhookEndpointTest => "webhook_endpoint.test",
             Self::WebhookEndpointDisabled => "webhook_endpoint.disabled",
+            Self::ConnectionUnhealthy => "connection.unhealthy",
+            Self::ConnectionRecovered => "connection.recovered",
         }
     }
 }

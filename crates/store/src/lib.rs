@@ -11,6 +11,7 @@ pub mod page;
 pub mod api_keys;
 pub mod audit;
 pub mod candidates;
+pub mod connection_health;
 pub mod connections;
 pub mod console_sessions;
 pub mod delivery_signal;
@@ -41,6 +42,7 @@ pub use api_keys::{ApiKeyStore, KeyCredential};
 pub use audit::{AuditEntry, AuditFilter, AuditStore};
 pub use backend::{BackendKind, PgStore, PoolSettings, SqliteStore};
 pub use candidates::{CandidateFilter, CandidateStore};
+pub use connection_health::{ConnectionHealth, ConnectionHealthStore, HealthState, Observation};
 pub use connections::{ConnectionStore, ConnectionUpdate, StoredConnection};
 pub use console_sessions::{ConsoleSession, ConsoleSessionStore};
 pub use delivery_signal::DeliverySignalStore;
@@ -85,6 +87,7 @@ pub trait Store:
     + DeliverySignalStore
     + InboundStore
     + ConnectionStore
+    + ConnectionHealthStore
     + TemplateStore
     + CandidateStore
     + InterviewStore

@@ -74,6 +74,16 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()
         async move { s.limiter.retain_recent() }
     }));
 
+    // Connection health from the vendor calls this process makes.
+    let queue = state.call_queue.lock().ok().and_then(|mut q| q.take());
+    if let Some(rx) = queue {
+        handles.push(crate::service::connection_health::spawn_writer(
+            state.clone(),
+            rx,
+            stop.clone(),
+        ));
+    }
+
     // Outbound webhook deliveries: the moment one is queued (by this replica or another),
     // and every tick for retries coming due.
     handles.push(outbound_webhooks::spawn_sender(state.clone(), stop.clone()));

@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod browser;
 mod cli;
+mod connection_health;
 mod connections;
 mod console;
 mod crash;
