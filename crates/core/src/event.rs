@@ -4,7 +4,8 @@ use utoipa::ToSchema;
 
 use crate::id::{CandidateId, EventId, InterviewId};
 
-/// A normalized change to an interview (or, for `candidate.*` events, to a candidate). One
+/// A normalized change to an interview (or, for `candidate.*`, `connection.*` and
+/// `webhook_endpoint.*` events, to that resource, named in `data`). One
 /// vendor change yields one event, however it reached the gateway (webhook, poll, sync).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Event {
@@ -12,7 +13,7 @@ pub struct Event {
     #[serde(rename = "type")]
     pub event_type: EventType,
     pub created_at: DateTime<Utc>,
-    /// The interview the event is about; `null` for `candidate.*` events.
+    /// The interview the event is about; `null` for events about something else.
     pub interview_id: Option<InterviewId>,
     /// The candidate a `candidate.*` event is about.
     #[serde(default)]
@@ -41,10 +42,24 @@ pub enum EventType {
     /// The caller cancelled the interview (`POST /v1/interviews/{id}/cancel`).
     #[serde(rename = "interview.cancelled")]
     Cancelled,
+    /// Sent by `POST /v1/webhook-endpoints/{id}/test` to that endpoint only.
+    #[serde(rename = "webhook_endpoint.test")]
+    WebhookEndpointTest,
+    /// An endpoint stopped receiving deliveries (410 Gone, or failing without a success for
+    /// `webhooks.auto_disable_after_secs`); sent to the other subscribed endpoints.
+    #[serde(rename = "webhook_endpoint.disabled")]
+    WebhookEndpointDisabled,
+    /// The vendor refused a connection's credentials, or has been unreachable for
+    /// `connection_health.unavailable_after_secs`.
+    #[serde(rename = "connection.unhealthy")]
+    ConnectionUnhealthy,
+    /// The first successful vendor call after `connection.unhealthy`.
+    #[serde(rename = "connection.recovered")]
+    ConnectionRecovered,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 8] = [
+    pub const ALL: [EventType; 12] = [
         Self::Invited,
         Self::Started,
         Self::Completed,
@@ -53,6 +68,10 @@ impl EventType {
         Self::Errored,
         Self::CandidateErased,
         Self::Cancelled,
+        Self::WebhookEndpointTest,
+        Self::WebhookEndpointDisabled,
+        Self::ConnectionUnhealthy,
+        Self::ConnectionRecovered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +84,10 @@ impl EventType {
             Self::Errored => "interview.errored",
             Self::CandidateErased => "candidate.erased",
             Self::Cancelled => "interview.cancelled",
+            Self::WebhookEndpointTest => "webhook_endpoint.test",
+            Self::WebhookEndpointDisabled => "webhook_endpoint.disabled",
+            Self::ConnectionUnhealthy => "connection.unhealthy",
+            Self::ConnectionRecovered => "connection.recovered",
         }
     }
 }

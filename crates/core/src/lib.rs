@@ -10,6 +10,7 @@ pub mod connection;
 pub mod event;
 pub mod id;
 pub mod interview;
+pub mod observe;
 pub mod page;
 pub mod provider;
 pub mod provider_error;
@@ -31,6 +32,7 @@ pub use id::{
     WebhookEndpointId, WorkspaceId,
 };
 pub use interview::{Interview, ProviderRefs};
+pub use observe::{CallObserver, Observer, VendorCall};
 pub use provider::{
     ConnectionContext, CredentialField, InboundEvent, InboundRequest, InviteCandidate,
     InviteOptions, InviteOutcome, Provider, ProviderDescriptor, RemoteInterview, RemoteTemplate,

@@ -93,6 +93,8 @@ pub struct ConnectionContext {
     pub base_url: Url,
     pub credentials: Credentials,
     pub settings: serde_json::Value,
+    /// Told of every vendor call made for this connection (health); `None` = nobody.
+    pub observer: Option<crate::observe::Observer>,
 }
 
 impl ConnectionContext {

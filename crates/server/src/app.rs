@@ -104,6 +104,7 @@ impl Gateway {
                 .map_err(|e| anyhow::anyhow!("rate_limit.redis_url: {e}"))?,
             ),
         });
+        let (call_observer, calls) = crate::service::connection_health::channel();
         let gateway = Self {
             state: AppState::new(StateInner {
                 registry,
@@ -114,6 +115,8 @@ impl Gateway {
                 store,
                 master_key,
                 auth,
+                call_observer,
+                call_queue: std::sync::Mutex::new(Some(calls)),
             }),
         };
         if let Some(key) = gateway.state.config.auth.bootstrap_admin_key.clone() {

@@ -23,6 +23,10 @@ pub struct StateInner {
     /// Raw vendor requests (passthrough).
     pub passthrough_http: provider_http::VendorHttp,
     pub limiter: Arc<crate::rate_limit::Limiter>,
+    /// Told of every vendor call (`service::connection_health`).
+    pub call_observer: gateway_core::Observer,
+    /// The observer's queue, until the workers start its writer.
+    pub call_queue: crate::service::connection_health::PendingQueue,
 }
 
 impl AppState {

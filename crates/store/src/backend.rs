@@ -262,6 +262,8 @@ pub struct SqliteStore {
     /// This process start's id. One node owns a SQLite file, so anything held by another
     /// id was held by an earlier process start, which is gone.
     pub(crate) instance: Uuid,
+    /// Signalled when a commit touched the webhook queue (see `delivery_signal`).
+    pub(crate) queued: Arc<tokio::sync::Notify>,
 }
 
 impl SqliteStore {
@@ -291,9 +293,17 @@ impl SqliteStore {
         let file = Path::new(options.get_filename()).to_path_buf();
         owner_only(&file, true)?;
         // The writer connects first: it creates the file and switches it to WAL.
+        let queued = Arc::new(tokio::sync::Notify::new());
+        let hooked = queued.clone();
         let write_pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(settings.acquire_timeout)
+            .after_connect(move |conn, _| {
+                let queued = hooked.clone();
+                Box::pin(
+                    async move { crate::delivery_signal::install_sqlite_hooks(conn, queued).await },
+                )
+            })
             .connect_with(options.clone())
             .await?;
         let pool = SqlitePoolOptions::new()
@@ -312,6 +322,7 @@ impl SqliteStore {
             pool,
             write_pool,
             instance: Uuid::now_v7(),
+            queued,
         })
     }
 

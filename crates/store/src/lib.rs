@@ -11,8 +11,11 @@ pub mod page;
 pub mod api_keys;
 pub mod audit;
 pub mod candidates;
+pub mod connection_health;
 pub mod connections;
 pub mod console_sessions;
+pub mod delivery_signal;
+pub mod endpoint_ops;
 pub mod erasure;
 pub mod events;
 pub mod gateway_secrets;
@@ -39,8 +42,11 @@ pub use api_keys::{ApiKeyStore, KeyCredential};
 pub use audit::{AuditEntry, AuditFilter, AuditStore};
 pub use backend::{BackendKind, PgStore, PoolSettings, SqliteStore};
 pub use candidates::{CandidateFilter, CandidateStore};
+pub use connection_health::{ConnectionHealth, ConnectionHealthStore, HealthState, Observation};
 pub use connections::{ConnectionStore, ConnectionUpdate, StoredConnection};
 pub use console_sessions::{ConsoleSession, ConsoleSessionStore};
+pub use delivery_signal::DeliverySignalStore;
+pub use endpoint_ops::{DisableWhen, EndpointOpsStore, EndpointPatch, DISABLED_BY_API};
 pub use erasure::{ErasedInterview, Erasure, ErasureStore, ReplayTombstone};
 pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, EventStore};
@@ -77,8 +83,11 @@ pub trait Store:
     + AuditStore
     + EventStore
     + WebhookStore
+    + EndpointOpsStore
+    + DeliverySignalStore
     + InboundStore
     + ConnectionStore
+    + ConnectionHealthStore
     + TemplateStore
     + CandidateStore
     + InterviewStore

@@ -23,9 +23,13 @@ pub struct WebhookEndpoint {
     /// Event types delivered here; empty = all.
     #[schema(example = json!(["interview.completed", "interview.result_ready"]))]
     pub events: Vec<String>,
-    /// Set when the gateway stopped delivering (the receiver answered 410 Gone).
+    /// Set when the gateway stopped delivering: the receiver answered 410 Gone, it failed
+    /// without a success for `webhooks.auto_disable_after_secs`, or it was disabled through
+    /// the API (`PATCH … {"disabled": true}`).
     pub disabled_at: Option<DateTime<Utc>>,
     pub disabled_reason: Option<String>,
+    /// When the current run of failed attempts began; `null` after a success.
+    pub failing_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -152,7 +156,7 @@ pub trait WebhookStore: Send + Sync {
 }
 
 #[derive(sqlx::FromRow)]
-struct EndpointRow {
+pub(crate) struct EndpointRow {
     id: Uuid,
     url: String,
     description: Option<String>,
@@ -160,6 +164,7 @@ struct EndpointRow {
     secret: Vec<u8>,
     disabled_at: Option<DateTime<Utc>>,
     disabled_reason: Option<String>,
+    failing_since: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -175,6 +180,7 @@ impl From<EndpointRow> for StoredEndpoint {
                 events: r.events.0,
                 disabled_at: r.disabled_at,
                 disabled_reason: r.disabled_reason,
+                failing_since: r.failing_since,
                 created_at: r.created_at,
                 updated_at: r.updated_at,
             },
@@ -222,8 +228,8 @@ struct DueRow {
     event_created_at: DateTime<Utc>,
 }
 
-const ENDPOINT_COLUMNS: &str =
-    "id, url, description, events, secret, disabled_at, disabled_reason, created_at, updated_at";
+pub(crate) const ENDPOINT_COLUMNS: &str =
+    "id, url, description, events, secret, disabled_at, disabled_reason, failing_since, created_at, updated_at";
 
 for_each_backend! {
     #[async_trait]
@@ -440,6 +446,18 @@ for_each_backend! {
             .bind(next)
             .bind(a.status)
             .bind(&a.error)
+            .bind(a.attempted_at)
+            .execute(&mut *tx)
+            .await?;
+            // The failure clock behind auto-disable: started by the first failure after a
+            // success, stopped by the next success.
+            let failed = !matches!(outcome, DeliveryOutcome::Delivered);
+            sqlx::query(
+                "UPDATE webhook_endpoints SET failing_since = CASE WHEN $2 THEN COALESCE(failing_since, $3) ELSE NULL END
+                 WHERE id = (SELECT endpoint_id FROM webhook_deliveries WHERE id = $1)",
+            )
+            .bind(delivery.as_uuid())
+            .bind(failed)
             .bind(a.attempted_at)
             .execute(&mut *tx)
             .await?;

@@ -270,6 +270,7 @@ impl VendorHttp {
                 });
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
+            let attempt_started = Instant::now();
             let outcome = self
                 .attempt(&call, self.policy.attempt_timeout.min(remaining))
                 .await;
@@ -295,6 +296,22 @@ impl VendorHttp {
                 Attempt::Lost(_) | Attempt::Refused(_) | Attempt::Redirected(_) => None,
             };
             let fits = wait.is_some_and(|w| Instant::now() + w < deadline);
+            let answer = match &outcome {
+                Attempt::Answer(r) => (Some(r.status), None),
+                Attempt::Redirected(s) => (Some(*s), None),
+                Attempt::NotSent(m) | Attempt::Lost(m) | Attempt::Refused(m) => {
+                    (None, Some(m.as_str()))
+                }
+            };
+            crate::observe::report(
+                ctx,
+                self.provider,
+                &call,
+                attempt,
+                !(wait.is_some() && !last && fits),
+                answer,
+                attempt_started.elapsed(),
+            );
             if let (Some(w), false, true) = (wait, last, fits) {
                 tracing::debug!(
                     provider = self.provider,

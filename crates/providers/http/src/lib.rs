@@ -10,6 +10,7 @@
 mod client;
 pub mod egress;
 mod limiter;
+mod observe;
 pub mod outcomes;
 mod policy;
 pub mod url_path;

@@ -65,6 +65,7 @@ fn ctx(base: &Url) -> ConnectionContext {
         base_url: base.clone(),
         credentials: Credentials::new().with("api_key", "k"),
         settings: serde_json::json!({}),
+        observer: None,
     }
 }
 

@@ -35,6 +35,7 @@ fn ctx(base: &Url) -> ConnectionContext {
         base_url: base.clone(),
         credentials: Credentials::new(),
         settings: serde_json::json!({}),
+        observer: None,
     }
 }
 

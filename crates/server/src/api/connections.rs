@@ -8,8 +8,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use gateway_core::time::now;
-use gateway_core::{Connection, ConnectionId, ConnectionStatus, FieldError, ProviderError, Scope};
-use gateway_store::ConnectionUpdate;
+use gateway_core::{
+    Connection, ConnectionId, ConnectionStatus, FieldError, ProviderError, Scope, WorkspaceId,
+};
+use gateway_store::{ConnectionHealth, ConnectionUpdate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -75,7 +77,7 @@ pub struct ConnectionPatch {
 }
 
 /// Tell "absent" (keep) from `null` (clear).
-fn double_option<'de, D: serde::Deserializer<'de>>(
+pub(crate) fn double_option<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Option<String>>, D::Error> {
     Ok(Some(Option::<String>::deserialize(d)?))
@@ -98,6 +100,8 @@ pub struct ConnectionOut {
         example = "https://gateway.example.com/v1/inbound/conn_01jd8x3k5m7q9s1v3x5z7b9d1f/Xr4…"
     )]
     pub inbound_webhook_url: String,
+    /// From the outcomes of the gateway's real calls to the vendor for this connection.
+    pub health: ConnectionHealth,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -125,8 +129,21 @@ pub struct ConnectionListParams {
     pub cursor: Option<String>,
 }
 
-fn out(state: &AppState, c: Connection) -> ConnectionOut {
+/// With its health, read for this one connection.
+async fn out_one(state: &AppState, ws: WorkspaceId, c: Connection) -> ApiResult<ConnectionOut> {
+    let health = state
+        .store
+        .connection_health(ws, &[c.id])
+        .await?
+        .pop()
+        .map(|(_, h)| h)
+        .unwrap_or_default();
+    Ok(out(state, c, health))
+}
+
+fn out(state: &AppState, c: Connection, health: ConnectionHealth) -> ConnectionOut {
     ConnectionOut {
+        health,
         inbound_webhook_url: svc::inbound_url(state, c.id),
         id: c.id,
         provider: c.provider,
@@ -209,7 +226,10 @@ pub async fn create_connection(
         .await?;
     tracing::info!(connection_id = %connection.id, provider = %connection.provider, by = %principal.key_id, "connection created");
     crate::service::audit::record(crate::service::audit::Action { state: &state, workspace: principal.workspace_id, actor: Some(principal.key_id), action: "connection.created", target_type: "connection", target_id: connection.id.to_string(), details: serde_json::json!({"provider": connection.provider, "name": connection.name, "base_url": connection.base_url}) }).await;
-    Ok((StatusCode::CREATED, Json(out(&state, connection))))
+    Ok((
+        StatusCode::CREATED,
+        Json(out(&state, connection, ConnectionHealth::default())),
+    ))
 }
 
 /// List connections, newest first.
@@ -228,9 +248,22 @@ pub async fn list_connections(
             page_request(q.limit, q.cursor.as_deref())?,
         )
         .await?;
+    let ids: Vec<ConnectionId> = page.items.iter().map(|c| c.id).collect();
+    let mut health = state
+        .store
+        .connection_health(principal.workspace_id, &ids)
+        .await?
+        .into_iter();
     Ok(ConnectionList {
         next_cursor: page.next_after.map(encode_cursor),
-        data: page.items.into_iter().map(|c| out(&state, c)).collect(),
+        data: page
+            .items
+            .into_iter()
+            .map(|c| {
+                let h = health.next().map(|(_, h)| h).unwrap_or_default();
+                out(&state, c, h)
+            })
+            .collect(),
     })
 }
 
@@ -245,7 +278,9 @@ pub async fn get_connection(
 ) -> ApiResult<Json<ConnectionOut>> {
     principal.require(Scope::ConnectionsRead)?;
     let stored = svc::load(&state, principal.workspace_id, id).await?;
-    Ok(Json(out(&state, stored.connection)))
+    Ok(Json(
+        out_one(&state, principal.workspace_id, stored.connection).await?,
+    ))
 }
 
 /// Rename a connection, replace its credentials, settings or base URL.
@@ -326,7 +361,9 @@ pub async fn update_connection(
         .ok_or_else(|| ApiError::not_found(id))?;
     tracing::info!(connection_id = %id, credentials_replaced = body.credentials.is_some(), by = %principal.key_id, "connection updated");
     crate::service::audit::record(crate::service::audit::Action { state: &state, workspace: principal.workspace_id, actor: Some(principal.key_id), action: "connection.updated", target_type: "connection", target_id: id.to_string(), details: serde_json::json!({"name_changed": body.name.is_some(), "credentials_replaced": body.credentials.is_some(), "base_url_changed": body.base_url.is_some(), "settings_changed": body.settings.is_some(), "host_changed": origin_moved, "base_url_before": base_url_before, "base_url_after": base_url_after}) }).await;
-    Ok(Json(out(&state, updated.connection)))
+    Ok(Json(
+        out_one(&state, principal.workspace_id, updated.connection).await?,
+    ))
 }
 
 /// Delete a connection. Its templates and interviews stay readable; nothing new can be

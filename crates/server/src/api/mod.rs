@@ -14,6 +14,7 @@ pub mod partners;
 pub mod passthrough;
 pub mod providers;
 pub mod templates;
+pub mod webhook_endpoint_ops;
 pub mod webhook_endpoints;
 pub mod workspaces;
 
@@ -36,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(interviews::router())
         .merge(events::router())
         .merge(webhook_endpoints::router())
+        .merge(webhook_endpoint_ops::router())
         .merge(inbound_webhooks::router())
         .merge(partners::router())
         .merge(crate::partners::router())

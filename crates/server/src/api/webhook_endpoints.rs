@@ -24,7 +24,11 @@ use crate::workers::outbound_webhooks::{check_url, new_secret, secret_context};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_endpoint, list_endpoints))
-        .routes(routes!(get_endpoint, delete_endpoint))
+        .routes(routes!(
+            get_endpoint,
+            delete_endpoint,
+            super::webhook_endpoint_ops::update_endpoint
+        ))
         .routes(routes!(rotate_secret))
         .routes(routes!(list_deliveries))
 }
@@ -65,7 +69,7 @@ pub struct PageParams {
     pub cursor: Option<String>,
 }
 
-async fn audit(
+pub(crate) async fn audit(
     state: &AppState,
     principal: &Principal,
     action: &'static str,
@@ -119,6 +123,7 @@ pub async fn create_endpoint(
         events,
         disabled_at: None,
         disabled_reason: None,
+        failing_since: None,
         created_at: at,
         updated_at: at,
     };

@@ -12,12 +12,14 @@ use serde::Deserialize;
 
 mod sections;
 mod summary;
+mod telemetry;
 #[cfg(test)]
 mod tests;
 mod validate;
 
 pub use sections::*;
 pub use summary::summary;
+pub use telemetry::*;
 
 pub const DEFAULT_TOML: &str = include_str!("../../../../config/default.toml");
 
@@ -35,6 +37,7 @@ pub struct Config {
     pub poller: PollerConfig,
     pub webhooks: WebhooksConfig,
     pub retention: RetentionConfig,
+    pub connection_health: ConnectionHealthConfig,
     #[serde(default)]
     pub console: ConsoleConfig,
 }

@@ -109,6 +109,9 @@ pub struct WebhooksConfig {
     pub max_concurrent: usize,
     pub retry_schedule_secs: Vec<u64>,
     pub allow_private_targets: bool,
+    /// An endpoint failing without a success for this long is disabled (with a
+    /// `webhook_endpoint.disabled` event); `0` = never.
+    pub auto_disable_after_secs: u64,
 }
 
 /// How long personal data is kept (see the README's "Personal data"). `0` = forever.

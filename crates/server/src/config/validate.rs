@@ -118,6 +118,19 @@ impl Config {
                 "give at least one wait",
             ));
         }
+        if self.connection_health.unavailable_after_secs > 315_360_000 {
+            return Err(invalid(
+                "connection_health.unavailable_after_secs",
+                "at most 315360000 (ten years)",
+            ));
+        }
+        // Ten years: past that it means "never", which is 0.
+        if w.auto_disable_after_secs > 315_360_000 {
+            return Err(invalid(
+                "webhooks.auto_disable_after_secs",
+                "at most 315360000 (ten years); 0 turns auto-disable off",
+            ));
+        }
         Ok(())
     }
 

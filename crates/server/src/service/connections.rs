@@ -74,6 +74,7 @@ pub fn context(
         base_url,
         credentials: open_credentials(state, stored)?,
         settings: c.settings.clone(),
+        observer: Some(state.call_observer.clone()),
     };
     Ok((provider, ctx))
 }

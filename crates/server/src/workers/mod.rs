@@ -74,20 +74,19 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()
         async move { s.limiter.retain_recent() }
     }));
 
-    // Outbound webhook deliveries.
-    let s = state.clone();
-    let http = outbound_webhooks::client(&cfg.webhooks);
-    handles.push(every(
-        stop.clone(),
-        Duration::from_millis(cfg.webhooks.tick_ms),
-        move || {
-            let (s, http) = (s.clone(), http.clone());
-            async move {
-                // Keep going while the queue has work, so a backlog drains at full speed.
-                while outbound_webhooks::deliver_due(&s, &http).await > 0 {}
-            }
-        },
-    ));
+    // Connection health from the vendor calls this process makes.
+    let queue = state.call_queue.lock().ok().and_then(|mut q| q.take());
+    if let Some(rx) = queue {
+        handles.push(crate::service::connection_health::spawn_writer(
+            state.clone(),
+            rx,
+            stop.clone(),
+        ));
+    }
+
+    // Outbound webhook deliveries: the moment one is queued (by this replica or another),
+    // and every tick for retries coming due.
+    handles.push(outbound_webhooks::spawn_sender(state.clone(), stop.clone()));
 
     // Completion callbacks owed to ATS partners, through the same egress rules as webhooks.
     let s = state.clone();

@@ -2,7 +2,8 @@
 //! retries), `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256(secret,
 //! "{id}.{timestamp}.{body}")>`. Deliveries come from a queue in the database, so nothing is
 //! lost to a restart; a failed attempt is retried on a schedule of about three days; a 410
-//! from the receiver disables the endpoint.
+//! from the receiver, or failing without a success for `webhooks.auto_disable_after_secs`,
+//! disables the endpoint (with a `webhook_endpoint.disabled` event to the others).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,8 +11,8 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use gateway_core::time::now;
-use gateway_core::WebhookEndpointId;
-use gateway_store::{Attempt, DeliveryOutcome, DueDelivery};
+use gateway_core::{EventId, WebhookEndpointId};
+use gateway_store::{Attempt, DeliveryOutcome, DisableWhen, DueDelivery};
 use hmac::{Hmac, Mac};
 use provider_http::EgressPolicy;
 use rand::{Rng, RngCore};
@@ -141,9 +142,8 @@ async fn deliver(state: &AppState, http: &reqwest::Client, d: DueDelivery) {
     let failures = d.attempts as usize + 1;
     let outcome = match status {
         Some(s) if (200..300).contains(&s) => DeliveryOutcome::Delivered,
-        Some(410) => DeliveryOutcome::DisableEndpoint {
-            reason: "the receiver answered 410 Gone".into(),
-        },
+        // Recorded as a failure; the endpoint is disabled just after, with its event.
+        Some(410) => DeliveryOutcome::Failed,
         _ => match next_wait(&state.config.webhooks.retry_schedule_secs, failures) {
             Some(wait) => DeliveryOutcome::Retry {
                 at: now() + chrono::Duration::from_std(wait).unwrap_or_default(),
@@ -153,6 +153,7 @@ async fn deliver(state: &AppState, http: &reqwest::Client, d: DueDelivery) {
     };
     let label = match outcome {
         DeliveryOutcome::Delivered => "delivered",
+        _ if status == Some(410) => "disabled",
         DeliveryOutcome::DisableEndpoint { .. } => "disabled",
         DeliveryOutcome::Retry { .. } => "retry",
         DeliveryOutcome::Failed => "failed",
@@ -170,6 +171,50 @@ async fn deliver(state: &AppState, http: &reqwest::Client, d: DueDelivery) {
     tracing::debug!(delivery = %msg_id, endpoint = %d.endpoint_id, status = ?attempt.status, outcome = ?outcome, "webhook attempt");
     if let Err(e) = state.store.record_attempt(d.id, &attempt, &outcome).await {
         tracing::warn!(delivery = %msg_id, error = %e, "could not record a webhook attempt; it will be retried when its lease ends");
+        return;
+    }
+    if outcome != DeliveryOutcome::Delivered {
+        disable_if_due(state, &d, status == Some(410)).await;
+    }
+}
+
+/// After a failure: disable the endpoint if the receiver said 410 Gone, or if it has failed
+/// without a success for `webhooks.auto_disable_after_secs`.
+async fn disable_if_due(state: &AppState, d: &DueDelivery, gone: bool) {
+    let after = state.config.webhooks.auto_disable_after_secs;
+    let (when, reason) = if gone {
+        (
+            DisableWhen::Now,
+            "the receiver answered 410 Gone".to_string(),
+        )
+    } else if after > 0 {
+        let cutoff = now() - chrono::Duration::seconds(after as i64);
+        (
+            DisableWhen::FailingSince(cutoff),
+            format!("no successful delivery for {after} s"),
+        )
+    } else {
+        return;
+    };
+    match state
+        .store
+        .disable_endpoint(
+            d.workspace_id,
+            d.endpoint_id,
+            when,
+            &reason,
+            EventId::new(),
+            now(),
+        )
+        .await
+    {
+        Ok(Some(_)) => {
+            tracing::warn!(endpoint = %d.endpoint_id, workspace = %d.workspace_id, reason = %reason, "webhook endpoint disabled");
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(endpoint = %d.endpoint_id, error = %e, "could not disable a failing webhook endpoint")
+        }
     }
 }
 
@@ -205,6 +250,36 @@ pub async fn deliver_due(state: &AppState, http: &reqwest::Client) -> usize {
     }
     while set.join_next().await.is_some() {}
     n
+}
+
+/// The sender loop: drains the queue on every wake-up (a delivery queued anywhere, see
+/// `DeliverySignalStore`) and every `webhooks.tick_ms` (retries coming due, missed signals).
+pub fn spawn_sender(
+    state: AppState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let http = client(&state.config.webhooks);
+    tokio::spawn(async move {
+        let mut queued = match state.store.deliveries_queued().await {
+            Ok(rx) => Some(rx),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for queued webhook deliveries; sending on each tick only");
+                None
+            }
+        };
+        let mut interval =
+            tokio::time::interval(Duration::from_millis(state.config.webhooks.tick_ms));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = interval.tick() => {}
+                Some(()) = async { match queued.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {}
+                _ = stop.changed() => break,
+            }
+            // Keep going while the queue has work, so a backlog drains at full speed.
+            while deliver_due(&state, &http).await > 0 {}
+        }
+    })
 }
 
 #[cfg(test)]

@@ -141,6 +141,10 @@ impl Ids {
             ("post", "/v1/templates/link") => json!({"connection_id": self.connection,
                 "provider_ref": {"kind": "posting", "id": "p"}}),
             ("post", "/v1/webhook-endpoints") => json!({"url": "https://hooks.example.com/walk"}),
+            ("patch", "/v1/webhook-endpoints/{id}") => json!({"disabled": true}),
+            ("post", "/v1/webhook-endpoints/{id}/recover") => {
+                json!({"since": "2026-01-01T00:00:00Z"})
+            }
             ("post", "/v1/workspaces") => json!({"name": "walk"}),
             ("post", "/partners/greenhouse/send_test") => json!({"partner_test_id": self.template,
                 "url": "https://example.com/greenhouse/walk",

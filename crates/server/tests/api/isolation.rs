@@ -16,6 +16,8 @@ fn body_for(method: &str, path: &str, ids: &Ids) -> Option<Value> {
         ("patch", "/v1/connections/{id}") => json!({"name": "x"}),
         ("patch", "/v1/templates/{id}") => json!({"name": "x"}),
         ("patch", "/v1/interviews/{id}") => json!({"metadata": {}}),
+        ("patch", "/v1/webhook-endpoints/{id}") => json!({"disabled": true}),
+        ("post", "/v1/webhook-endpoints/{id}/recover") => json!({"since": "2026-01-01T00:00:00Z"}),
         ("post", "/v1/connections/{id}/passthrough") => {
             json!({"method": "GET", "path": "/api/postings"})
         }

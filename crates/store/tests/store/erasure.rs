@@ -102,6 +102,7 @@ pub(crate) async fn world(s: &S) -> World {
         events: vec![],
         disabled_at: None,
         disabled_reason: None,
+        failing_since: None,
         created_at: now(),
         updated_at: now(),
     };

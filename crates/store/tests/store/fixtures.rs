@@ -171,6 +171,7 @@ pub(crate) fn endpoint(events: &[&str]) -> WebhookEndpoint {
         events: events.iter().map(|e| e.to_string()).collect(),
         disabled_at: None,
         disabled_reason: None,
+        failing_since: None,
         created_at: now(),
         updated_at: now(),
     }

@@ -65,6 +65,7 @@ pub fn context(
         base_url: url::Url::parse(&sandbox.vendor_url(vendor)).unwrap(),
         credentials,
         settings: json!({}),
+        observer: None,
     }
 }
 

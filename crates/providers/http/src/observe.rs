@@ -1,0 +1,38 @@
+//! Telling the connection's observer (`gateway_core::observe`) about each attempt: the one
+//! call site is in `VendorHttp::send_with_default_limit`, beside the metrics.
+
+use std::time::Duration;
+
+use gateway_core::{ConnectionContext, VendorCall};
+
+use crate::client::Call;
+
+/// Report one attempt. `status` is the vendor's, `None` when there was no answer (then
+/// `error` says why).
+pub(crate) fn report(
+    ctx: &ConnectionContext,
+    provider: &'static str,
+    call: &Call,
+    attempt: u32,
+    last: bool,
+    (status, error): (Option<u16>, Option<&str>),
+    latency: Duration,
+) {
+    let Some(observer) = &ctx.observer else {
+        return;
+    };
+    observer.0.observe(&VendorCall {
+        workspace_id: ctx.workspace_id,
+        connection_id: ctx.connection_id,
+        provider,
+        operation: call.operation,
+        method: call.method.to_string(),
+        // The path alone: a query may carry vendor data or a credential.
+        path: call.url.path().to_string(),
+        status,
+        latency,
+        attempt,
+        last,
+        error: error.map(str::to_string),
+    });
+}
