@@ -63,6 +63,13 @@ pub enum ProviderError {
         status: Option<u16>,
         message: String,
     },
+    /// Not sent: the gateway holds as many calls to this connection's vendor as it allows at
+    /// once (a hung vendor must not hold every request). Nothing reached the vendor.
+    #[error("too many calls to the vendor in flight: {message}")]
+    Overloaded {
+        retry_after: Duration,
+        message: String,
+    },
     /// The vendor answered with something we cannot read (`status` is `None` when what could
     /// not be read did not come with an HTTP answer: a webhook body, our own request).
     #[error("unexpected response from the vendor: {message}")]
@@ -88,7 +95,7 @@ impl ProviderError {
             | Self::Unavailable { status, .. } => *status,
             Self::NotFound { .. } => Some(404),
             Self::RateLimited { .. } => Some(429),
-            Self::InvalidInput(_) | Self::Unsupported(_) => None,
+            Self::InvalidInput(_) | Self::Unsupported(_) | Self::Overloaded { .. } => None,
         }
     }
 
@@ -102,6 +109,9 @@ impl ProviderError {
 
     /// Worth retrying later (the same request may succeed).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::RateLimited { .. } | Self::Unavailable { .. })
+        matches!(
+            self,
+            Self::RateLimited { .. } | Self::Unavailable { .. } | Self::Overloaded { .. }
+        )
     }
 }

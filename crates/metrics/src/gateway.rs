@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use crate::{Counter, Family, Histogram};
+use crate::{CapacityMetrics, Counter, Family, Histogram};
 
 pub struct GatewayMetrics {
     /// Every HTTP request the gateway answered; `_count` is the request count.
@@ -25,6 +25,8 @@ pub struct GatewayMetrics {
     pub partner_callbacks: Family<Counter, 2>,
     /// Errors ATS partners reported about our answers (Greenhouse `response_error`).
     pub partner_errors_reported: Family<Counter, 1>,
+    /// Vendor budgets, sweeps and load shedding.
+    pub capacity: CapacityMetrics,
 }
 
 /// How a vendor call ended, as one low-cardinality label.
@@ -120,6 +122,7 @@ impl GatewayMetrics {
                 "Errors ATS partners reported about the gateway's answers, by partner.",
                 ["partner"],
             ),
+            capacity: CapacityMetrics::new(),
         }
     }
 
@@ -136,6 +139,7 @@ impl GatewayMetrics {
         self.candidates_erased.render(out);
         self.partner_callbacks.render(out);
         self.partner_errors_reported.render(out);
+        self.capacity.render(out);
     }
 }
 

@@ -6,12 +6,14 @@
 //! Labels must stay low-cardinality: route templates (`/v1/interviews/{id}`), never raw
 //! paths; provider and operation names, never ids.
 
+mod capacity;
 mod counter;
 mod family;
 mod gateway;
 mod histogram;
 mod text;
 
+pub use capacity::{CapacityMetrics, Gauge};
 pub use counter::Counter;
 pub use family::Family;
 pub use gateway::{metrics, GatewayMetrics, VendorOutcome};

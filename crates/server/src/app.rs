@@ -81,7 +81,18 @@ impl Gateway {
         ));
         let policy = config.vendors.retry_policy();
         let egress = config.vendor_egress();
-        let registry = ProviderRegistry::standard(policy, egress);
+        // One client for every vendor call: the adapters' and passthrough's share its pool,
+        // the outbound budget (counted fleet-wide when the backend is shared) and the
+        // per-connection bulkheads.
+        let vendor_http = provider_http::VendorHttp::with_capacity(
+            "passthrough",
+            0,
+            policy,
+            egress,
+            crate::capacity::budget(&config, &store)?,
+            config.capacity.max_in_flight_per_connection,
+        );
+        let registry = ProviderRegistry::standard(&vendor_http);
         if let Some(unknown) = config
             .vendors
             .base_urls
@@ -108,7 +119,7 @@ impl Gateway {
         let gateway = Self {
             state: AppState::new(StateInner {
                 registry,
-                passthrough_http: provider_http::VendorHttp::new("passthrough", 0, policy, egress),
+                passthrough_http: vendor_http,
                 inbound_key,
                 limiter,
                 config,
@@ -173,6 +184,14 @@ impl Gateway {
         .layer(axum::middleware::from_fn_with_state(
             limits,
             request_context,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::capacity::shedding::Shedder::new(
+                self.state.config.capacity.max_in_flight_reads,
+                self.state.config.capacity.max_in_flight,
+                self.state.config.capacity.shed_retry_after_secs,
+            ),
+            crate::capacity::shedding::shed,
         ))
     }
 

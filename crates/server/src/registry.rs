@@ -5,23 +5,24 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use gateway_core::Provider;
-use provider_http::{EgressPolicy, RetryPolicy};
+use provider_http::VendorHttp;
 
 pub struct ProviderRegistry {
     providers: BTreeMap<&'static str, Arc<dyn Provider>>,
 }
 
 impl ProviderRegistry {
-    /// Every adapter the gateway ships, with the configured retry and egress policies.
-    pub fn standard(policy: RetryPolicy, egress: EgressPolicy) -> Self {
+    /// Every adapter the gateway ships, on the gateway's one vendor client (its retry and
+    /// egress policies, outbound budget and bulkheads).
+    pub fn standard(http: &VendorHttp) -> Self {
         let mut r = Self {
             providers: BTreeMap::new(),
         };
-        r.register(Arc::new(provider_heymilo::HeyMilo::new(policy, egress)));
-        r.register(Arc::new(provider_flowmingo::Flowmingo::new(policy, egress)));
-        r.register(Arc::new(provider_taptalent::TapTalent::new(policy, egress)));
-        r.register(Arc::new(provider_interviewflowai::InterviewFlowAi::new(
-            policy, egress,
+        r.register(Arc::new(provider_heymilo::HeyMilo::on(http)));
+        r.register(Arc::new(provider_flowmingo::Flowmingo::on(http)));
+        r.register(Arc::new(provider_taptalent::TapTalent::on(http)));
+        r.register(Arc::new(provider_interviewflowai::InterviewFlowAi::on(
+            http,
         )));
         r
     }

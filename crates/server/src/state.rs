@@ -20,7 +20,8 @@ pub struct StateInner {
     pub registry: ProviderRegistry,
     /// Keys the per-connection inbound webhook tokens.
     pub inbound_key: [u8; 32],
-    /// Raw vendor requests (passthrough).
+    /// The gateway's vendor client, for raw requests (passthrough): the adapters' clients are
+    /// made from it, so all share one pool, one outbound budget and the bulkheads.
     pub passthrough_http: provider_http::VendorHttp,
     pub limiter: Arc<crate::rate_limit::Limiter>,
     /// Told of every vendor call (`service::connection_health`).

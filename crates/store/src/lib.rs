@@ -18,6 +18,7 @@ pub mod delivery_signal;
 pub mod endpoint_ops;
 pub mod erasure;
 pub mod events;
+pub mod expiry;
 pub mod gateway_secrets;
 pub mod health;
 pub mod idempotency;
@@ -26,6 +27,7 @@ pub mod interviews;
 pub mod key_events;
 pub mod lifecycle;
 pub mod mappings;
+pub mod outbound_budget;
 pub mod partners;
 pub mod retention;
 pub mod secret_rotation;
@@ -50,6 +52,7 @@ pub use endpoint_ops::{DisableWhen, EndpointOpsStore, EndpointPatch, DISABLED_BY
 pub use erasure::{ErasedInterview, Erasure, ErasureStore, ReplayTombstone};
 pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, EventStore};
+pub use expiry::InterviewExpiryStore;
 pub use gateway_secrets::GatewaySecretStore;
 pub use health::HealthStore;
 pub use idempotency::{IdempotencyBegin, IdempotencyStore, IdempotencyTimes};
@@ -60,6 +63,7 @@ pub use interviews::{
 pub use key_events::{KeyChange, KeyEventStore};
 pub use lifecycle::InterviewLifecycleStore;
 pub use mappings::{Mapping, MappingStore};
+pub use outbound_budget::{OutboundBudgetStore, SlotTake};
 pub use page::{Page, PageRequest};
 pub use partners::{
     CallbackOutcome, Claim, DueCallback, PartnerError, PartnerRequest, PartnerRequestIn,
@@ -99,6 +103,8 @@ pub trait Store:
     + RetentionStore
     + HealthStore
     + ConsoleSessionStore
+    + OutboundBudgetStore
+    + InterviewExpiryStore
 {
     fn backend(&self) -> BackendKind;
 }

@@ -59,8 +59,18 @@ impl Default for HeyMilo {
 impl HeyMilo {
     /// `egress` decides which addresses the client may call (see `provider_http::egress`).
     pub fn new(policy: RetryPolicy, egress: EgressPolicy) -> Self {
+        Self::on(&VendorHttp::new(
+            NAME,
+            DOCUMENTED_LIMIT_PER_MINUTE,
+            policy,
+            egress,
+        ))
+    }
+
+    /// On the gateway's shared client: its pool, outbound budget and bulkheads.
+    pub fn on(base: &VendorHttp) -> Self {
         Self {
-            http: VendorHttp::new(NAME, DOCUMENTED_LIMIT_PER_MINUTE, policy, egress),
+            http: base.for_provider(NAME, DOCUMENTED_LIMIT_PER_MINUTE),
             descriptor: ProviderDescriptor {
                 name: NAME,
                 display_name: "HeyMilo",

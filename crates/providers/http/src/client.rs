@@ -1,3 +1,4 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,8 +10,9 @@ use serde::Serialize;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::budget::{current_priority, Budget, BudgetKey};
+use crate::bulkhead::Bulkheads;
 use crate::egress::{refusal_in, EgressPolicy};
-use crate::limiter::OutboundLimits;
 use crate::policy::RetryPolicy;
 
 use gateway_core::provider::OUTBOUND_LIMIT_SETTING;
@@ -155,21 +157,22 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
 }
 
-/// Shared by every connection of one provider.
+/// The client vendor calls go through: one per provider, sharing one connection pool, one
+/// outbound budget and one set of bulkheads with every other provider's client made from the
+/// same base ([`for_provider`](Self::for_provider)), passthrough included.
 #[derive(Clone)]
 pub struct VendorHttp {
     provider: &'static str,
+    default_per_minute: u32,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     client: reqwest::Client,
     policy: RetryPolicy,
     egress: EgressPolicy,
-    default_per_minute: u32,
-}
-
-/// One limiter for the whole process, keyed by connection: every client that calls a
-/// vendor for a connection (the adapter, passthrough) spends the same budget.
-fn limits() -> &'static OutboundLimits {
-    static LIMITS: std::sync::OnceLock<OutboundLimits> = std::sync::OnceLock::new();
-    LIMITS.get_or_init(OutboundLimits::default)
+    budget: Budget,
+    bulkheads: Bulkheads,
 }
 
 enum Attempt {
@@ -196,6 +199,27 @@ impl VendorHttp {
         policy: RetryPolicy,
         egress: EgressPolicy,
     ) -> Self {
+        Self::with_capacity(
+            provider,
+            default_per_minute,
+            policy,
+            egress,
+            Budget::default(),
+            0,
+        )
+    }
+
+    /// [`new`](Self::new) spending `budget`, with at most `max_in_flight` calls per
+    /// connection (0 = unbounded). Make the other providers' clients with
+    /// [`for_provider`](Self::for_provider) so they share both.
+    pub fn with_capacity(
+        provider: &'static str,
+        default_per_minute: u32,
+        policy: RetryPolicy,
+        egress: EgressPolicy,
+        budget: Budget,
+        max_in_flight: usize,
+    ) -> Self {
         let client = reqwest::Client::builder()
             .connect_timeout(policy.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -206,15 +230,32 @@ impl VendorHttp {
             .unwrap_or_default();
         Self {
             provider,
-            client,
-            policy,
-            egress,
             default_per_minute,
+            shared: Arc::new(Shared {
+                client,
+                policy,
+                egress,
+                budget,
+                bulkheads: Bulkheads::new(max_in_flight, policy.total_budget),
+            }),
+        }
+    }
+
+    /// A client for another provider on the same pool, budget and bulkheads.
+    pub fn for_provider(&self, provider: &'static str, default_per_minute: u32) -> Self {
+        Self {
+            provider,
+            default_per_minute,
+            shared: self.shared.clone(),
         }
     }
 
     pub fn policy(&self) -> &RetryPolicy {
-        &self.policy
+        &self.shared.policy
+    }
+
+    pub fn budget(&self) -> &Budget {
+        &self.shared.budget
     }
 
     fn per_minute(ctx: &ConnectionContext, default: u32) -> u32 {
@@ -246,52 +287,47 @@ impl VendorHttp {
         default_per_minute: u32,
     ) -> Result<VendorResponse, ProviderError> {
         let started = Instant::now();
-        let deadline = started + self.policy.total_budget;
+        let deadline = started + self.shared.policy.total_budget;
         let per_minute = Self::per_minute(ctx, default_per_minute);
+        // Held to the end of the call, retries and budget waits included.
+        let _in_flight = self
+            .shared
+            .bulkheads
+            .enter(ctx.connection_id)
+            .inspect_err(|_| {
+                gateway_metrics::metrics()
+                    .capacity
+                    .sheds
+                    .with(["connection", self.provider])
+                    .inc();
+            })?;
         let mut attempt: u32 = 0;
         loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if let Err(wait) = limits()
-                .acquire(ctx.connection_id, per_minute, remaining)
-                .await
-            {
-                let m = gateway_metrics::metrics();
-                m.rate_limited.with(["outbound"]).inc();
-                m.vendor_calls
-                    .with([
-                        self.provider,
-                        call.operation,
-                        VendorOutcome::OutboundLimited.as_str(),
-                    ])
-                    .observe(started.elapsed());
-                return Err(ProviderError::RateLimited {
-                    retry_after: Some(wait),
-                    message: format!("the gateway's outbound limit for this connection ({per_minute}/min) is reached"),
-                });
-            }
+            self.spend(ctx, per_minute, &call, started, deadline)
+                .await?;
             let remaining = deadline.saturating_duration_since(Instant::now());
             let attempt_started = Instant::now();
             let outcome = self
-                .attempt(&call, self.policy.attempt_timeout.min(remaining))
+                .attempt(&call, self.shared.policy.attempt_timeout.min(remaining))
                 .await;
             attempt += 1;
-            let last = attempt >= self.policy.max_attempts;
+            let last = attempt >= self.shared.policy.max_attempts;
             let wait = match &outcome {
                 Attempt::Answer(r) if r.status == 429 => {
                     // Refused, so not processed: any call may go again.
                     match r.retry_after() {
-                        Some(ra) if ra > self.policy.max_retry_after => None,
+                        Some(ra) if ra > self.shared.policy.max_retry_after => None,
                         Some(ra) => Some(ra),
-                        None => Some(self.policy.backoff(attempt)),
+                        None => Some(self.shared.policy.backoff(attempt)),
                     }
                 }
                 Attempt::Answer(r) if r.status >= 500 && call.safety == Safety::Safe => {
-                    Some(self.policy.backoff(attempt))
+                    Some(self.shared.policy.backoff(attempt))
                 }
                 Attempt::Answer(_) => None,
-                Attempt::NotSent(_) => Some(self.policy.backoff(attempt)),
+                Attempt::NotSent(_) => Some(self.shared.policy.backoff(attempt)),
                 Attempt::Lost(_) if call.safety == Safety::Safe => {
-                    Some(self.policy.backoff(attempt))
+                    Some(self.shared.policy.backoff(attempt))
                 }
                 Attempt::Lost(_) | Attempt::Refused(_) | Attempt::Redirected(_) => None,
             };
@@ -386,15 +422,71 @@ impl VendorHttp {
         }
     }
 
+    /// Take one slot of the connection's budget at the running task's priority, waiting
+    /// for it within the call's time budget.
+    async fn spend(
+        &self,
+        ctx: &ConnectionContext,
+        per_minute: u32,
+        call: &Call,
+        started: Instant,
+        deadline: Instant,
+    ) -> Result<(), ProviderError> {
+        let priority = current_priority();
+        let key = BudgetKey {
+            workspace: ctx.workspace_id,
+            connection: ctx.connection_id,
+        };
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let m = gateway_metrics::metrics();
+        match self
+            .shared
+            .budget
+            .acquire(key, per_minute, priority, remaining)
+            .await
+        {
+            Ok(used) => {
+                if per_minute > 0 {
+                    let conn = ctx.connection_id.to_string();
+                    let c = &m.capacity;
+                    c.budget_calls.with([&conn, priority.as_str()]).inc();
+                    c.budget_used.with([&conn]).set(u64::from(used));
+                    c.budget_remaining
+                        .with([&conn])
+                        .set(u64::from(per_minute.saturating_sub(used)));
+                }
+                Ok(())
+            }
+            Err(wait) => {
+                m.rate_limited.with(["outbound"]).inc();
+                m.vendor_calls
+                    .with([
+                        self.provider,
+                        call.operation,
+                        VendorOutcome::OutboundLimited.as_str(),
+                    ])
+                    .observe(started.elapsed());
+                Err(ProviderError::RateLimited {
+                    retry_after: Some(wait),
+                    message: format!(
+                        "the gateway's outbound budget for this connection ({per_minute}/min, {} for background work) is spent",
+                        self.shared.budget.cap(per_minute, priority)
+                    ),
+                })
+            }
+        }
+    }
+
     async fn attempt(&self, call: &Call, timeout: Duration) -> Attempt {
         if timeout.is_zero() {
             return Attempt::NotSent("the call's time budget is spent".into());
         }
         // The resolver never sees IP literals: reqwest connects to them directly.
-        if let Err(refused) = self.egress.check_url(&call.url) {
+        if let Err(refused) = self.shared.egress.check_url(&call.url) {
             return Attempt::Refused(refused.to_string());
         }
         let mut req = self
+            .shared
             .client
             .request(call.method.clone(), call.url.clone())
             .timeout(timeout);

@@ -2,23 +2,25 @@
 //!
 //! What it owns, so no adapter re-implements it: per-attempt timeouts; retries with full
 //! jitter for calls that are safe to repeat; honouring a vendor's `Retry-After` (capped);
-//! a total time budget per call; a per-connection outbound rate limiter; confining paths
+//! a total time budget per call; a per-connection outbound budget shared by every client (and, with a shared backend, every
+//! replica), spent by priority; a bulkhead per connection; confining paths
 //! to the connection's base URL; the egress policy (no private targets, checked at connect
 //! time); no redirects. What it leaves to adapters: the vendor's error bodies —
 //! `send` returns any response the retries settled on, and the adapter reads it.
 
+pub mod budget;
+mod bulkhead;
 mod client;
 pub mod egress;
-mod limiter;
 mod observe;
 pub mod outcomes;
 mod policy;
 pub mod url_path;
 pub mod vendor;
 
+pub use budget::{Budget, BudgetPolicy, Priority};
 pub use client::{Call, Safety, VendorHttp, VendorResponse};
 pub use egress::EgressPolicy;
-pub use limiter::OutboundLimits;
 pub use outcomes::Outcomes;
 pub use policy::RetryPolicy;
 pub use vendor::{Failure, VendorApi};

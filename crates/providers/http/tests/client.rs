@@ -236,3 +236,41 @@ async fn the_outbound_limit_holds_calls_per_connection() {
         "the third call never left the gateway"
     );
 }
+
+/// Clients made from one base (an adapter's, passthrough's) spend one budget per connection,
+/// and background work leaves the reserve to interactive calls.
+#[tokio::test]
+async fn clients_from_one_base_share_the_budget_and_background_keeps_the_reserve() {
+    let s = server(200, 0, None, Duration::ZERO).await;
+    let base = VendorHttp::new(
+        "passthrough",
+        0,
+        RetryPolicy {
+            total_budget: Duration::from_millis(200),
+            ..fast_policy()
+        },
+        EgressPolicy::ALLOW_PRIVATE,
+    );
+    let adapter = base.for_provider("t", 10);
+    let c = ctx(&s.base);
+    // 10/min, 30 % reserve: background takes 7, then is refused.
+    for _ in 0..7 {
+        let sent = provider_http::budget::in_background(adapter.send(&c, call(&s, Safety::Safe)));
+        assert!(sent.await.is_ok());
+    }
+    let refused = provider_http::budget::in_background(adapter.send(&c, call(&s, Safety::Safe)));
+    assert!(matches!(
+        refused.await.unwrap_err(),
+        ProviderError::RateLimited { .. }
+    ));
+    // The reserve is there for interactive calls, through either client, and no more.
+    for _ in 0..3 {
+        assert!(base
+            .send_with_default_limit(&c, call(&s, Safety::Safe), 10)
+            .await
+            .is_ok());
+    }
+    let err = adapter.send(&c, call(&s, Safety::Safe)).await.unwrap_err();
+    assert!(matches!(err, ProviderError::RateLimited { .. }), "{err:?}");
+    assert_eq!(s.hits.load(Ordering::SeqCst), 10);
+}

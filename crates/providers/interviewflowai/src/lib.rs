@@ -50,8 +50,13 @@ impl Default for InterviewFlowAi {
 impl InterviewFlowAi {
     /// `egress` decides which addresses the client may call (see `provider_http::egress`).
     pub fn new(policy: RetryPolicy, egress: EgressPolicy) -> Self {
+        Self::on(&VendorHttp::new(NAME, 0, policy, egress))
+    }
+
+    /// On the gateway's shared client: its pool, outbound budget and bulkheads.
+    pub fn on(base: &VendorHttp) -> Self {
         Self {
-            http: VendorHttp::new(NAME, 0, policy, egress),
+            http: base.for_provider(NAME, 0),
             descriptor: ProviderDescriptor {
                 name: NAME,
                 display_name: "InterviewFlowAI",

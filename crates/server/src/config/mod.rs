@@ -10,6 +10,7 @@ use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use serde::Deserialize;
 
+mod capacity;
 mod sections;
 mod summary;
 mod telemetry;
@@ -17,6 +18,7 @@ mod telemetry;
 mod tests;
 mod validate;
 
+pub use capacity::{BudgetBackendChoice, CapacityConfig, InterviewsConfig};
 pub use sections::*;
 pub use summary::summary;
 pub use telemetry::*;
@@ -35,6 +37,8 @@ pub struct Config {
     pub vendors: VendorsConfig,
     pub rate_limit: RateLimitConfig,
     pub poller: PollerConfig,
+    pub capacity: CapacityConfig,
+    pub interviews: InterviewsConfig,
     pub webhooks: WebhooksConfig,
     pub retention: RetentionConfig,
     pub connection_health: ConnectionHealthConfig,

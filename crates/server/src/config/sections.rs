@@ -99,6 +99,10 @@ pub struct PollerConfig {
     pub interval_secs: u64,
     pub tick_secs: u64,
     pub batch: u32,
+    /// Cadence back-off: an open interview older than `backoff_after_hours[i]` is read
+    /// every `interval_secs × backoff_factors[i]` (the last step that applies).
+    pub backoff_after_hours: Vec<u64>,
+    pub backoff_factors: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,7 +7,48 @@ impl Config {
         self.validate_server()?;
         self.validate_store_and_keys()?;
         self.validate_limits_and_workers()?;
+        self.validate_capacity()?;
         self.validate_vendors()
+    }
+
+    /// `capacity`.
+    fn validate_capacity(&self) -> Result<(), ConfigError> {
+        let c = &self.capacity;
+        if c.background_reserve_percent > 90 {
+            return Err(invalid(
+                "capacity.background_reserve_percent",
+                "must be between 0 and 90 (background work needs some of the budget)",
+            ));
+        }
+        if c.budget_margin_ms > 10_000 {
+            return Err(invalid(
+                "capacity.budget_margin_ms",
+                "must be at most 10000",
+            ));
+        }
+        if c.budget_backend == super::BudgetBackendChoice::Redis
+            && !self.rate_limit.redis_url.expose().starts_with("redis")
+        {
+            return Err(invalid(
+                "rate_limit.redis_url",
+                "must be a redis:// or rediss:// URL (capacity.budget_backend = \"redis\")",
+            ));
+        }
+        if c.budget_backend == super::BudgetBackendChoice::Postgres
+            && !self.database.url.expose().starts_with("postgres")
+        {
+            return Err(invalid(
+                "capacity.budget_backend",
+                "\"postgres\" needs a Postgres database.url (use \"memory\" on SQLite: one node)",
+            ));
+        }
+        if c.shed_retry_after_secs == 0 {
+            return Err(invalid(
+                "capacity.shed_retry_after_secs",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
     }
 
     /// `server` and `log`.
@@ -97,6 +138,16 @@ impl Config {
             return Err(invalid(
                 "poller",
                 "interval_secs, tick_secs and batch must be at least 1",
+            ));
+        }
+        let p = &self.poller;
+        if p.backoff_after_hours.len() != p.backoff_factors.len()
+            || !p.backoff_after_hours.windows(2).all(|w| w[0] < w[1])
+            || p.backoff_factors.contains(&0)
+        {
+            return Err(invalid(
+                "poller.backoff_after_hours",
+                "give as many ascending ages as poller.backoff_factors has factors (each at least 1)",
             ));
         }
         if self.retention.tick_secs == 0 || self.retention.batch == 0 {

@@ -37,6 +37,8 @@ pub enum ErrorCode {
     ProviderRejected,
     ProviderUnavailable,
     ProviderRateLimited,
+    /// The connection's bulkhead is full: as many calls as allowed wait on its vendor.
+    ProviderBusy,
     ServiceUnavailable,
     Timeout,
     Internal,
@@ -128,6 +130,11 @@ impl ErrorCode {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "provider_rate_limited",
                 "The provider's rate limit was reached",
+            ),
+            ProviderBusy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "provider_busy",
+                "Too many calls to the provider are in flight",
             ),
             ServiceUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -348,6 +355,17 @@ impl ApiError {
                     format!("{provider} is rate limiting this connection; retry later"),
                 )
             },
+            ProviderError::Overloaded {
+                retry_after,
+                message,
+            } => Self {
+                provider: Some(block(message.clone())),
+                retry_after_secs: Some(retry_after.as_secs().max(1)),
+                ..Self::new(
+                    ErrorCode::ProviderBusy,
+                    format!("{provider} is slow to answer and this connection's calls in flight are at their bound: {message}"),
+                )
+            },
             ProviderError::Unavailable { message, .. }
             | ProviderError::BadResponse { message, .. } => Self {
                 provider: Some(block(message.clone())),
@@ -446,6 +464,7 @@ mod tests {
             ProviderRejected,
             ProviderUnavailable,
             ProviderRateLimited,
+            ProviderBusy,
             ServiceUnavailable,
             Timeout,
             Internal,

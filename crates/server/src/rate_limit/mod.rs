@@ -8,6 +8,7 @@
 
 mod memory;
 mod middleware;
+mod redis_conn;
 mod redis_gcra;
 
 use std::time::Duration;
@@ -16,6 +17,7 @@ use gateway_core::ApiKeyId;
 
 pub use memory::MemoryLimiter;
 pub use middleware::{rate_limit, RateLimitState};
+pub use redis_conn::RedisConn;
 pub use redis_gcra::RedisLimiter;
 
 /// A key's allowance: a steady rate and how many requests may come at once.

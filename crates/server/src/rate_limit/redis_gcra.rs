@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use gateway_core::ApiKeyId;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 
+use super::redis_conn::RedisConn;
 use super::{Decision, KeyQuota, LimiterUnavailable};
 
 const GCRA: &str = r#"
@@ -32,11 +32,7 @@ return {1, remaining, 0, math.ceil(new_tat - now)}
 "#;
 
 pub struct RedisLimiter {
-    client: redis::Client,
-    conn: tokio::sync::Mutex<Option<ConnectionManager>>,
-    /// When the last connection attempt failed: attempts pause for a second, so an outage
-    /// costs each request at most the lock, not a connect timeout.
-    failed_at: std::sync::Mutex<Option<std::time::Instant>>,
+    conn: RedisConn,
     script: Script,
     prefix: String,
     timeout: Duration,
@@ -46,58 +42,12 @@ impl RedisLimiter {
     /// Connects on first use (and again after losing Redis), so the gateway starts even while
     /// Redis is down; `fail_open` decides what requests meet meanwhile.
     pub fn new(url: &str, prefix: &str, timeout: Duration) -> Result<Self, LimiterUnavailable> {
-        let client = redis::Client::open(url).map_err(|e| LimiterUnavailable(e.to_string()))?;
         Ok(Self {
-            client,
-            conn: tokio::sync::Mutex::new(None),
-            failed_at: std::sync::Mutex::new(None),
+            conn: RedisConn::new(url, timeout)?,
             script: Script::new(GCRA),
             prefix: prefix.to_string(),
             timeout,
         })
-    }
-
-    async fn connection(&self) -> Result<ConnectionManager, LimiterUnavailable> {
-        let mut slot = self.conn.lock().await;
-        if let Some(c) = slot.as_ref() {
-            return Ok(c.clone());
-        }
-        let recently_failed = self
-            .failed_at
-            .lock()
-            .ok()
-            .and_then(|f| *f)
-            .is_some_and(|t| t.elapsed() < Duration::from_secs(1));
-        if recently_failed {
-            return Err(LimiterUnavailable("Redis is unreachable".into()));
-        }
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(self.timeout)
-            .set_response_timeout(self.timeout)
-            .set_number_of_retries(1);
-        let made = tokio::time::timeout(
-            self.timeout * 2,
-            ConnectionManager::new_with_config(self.client.clone(), config),
-        )
-        .await;
-        match made {
-            Ok(Ok(c)) => {
-                *slot = Some(c.clone());
-                Ok(c)
-            }
-            Ok(Err(e)) => {
-                if let Ok(mut f) = self.failed_at.lock() {
-                    *f = Some(std::time::Instant::now());
-                }
-                Err(LimiterUnavailable(e.to_string()))
-            }
-            Err(_) => {
-                if let Ok(mut f) = self.failed_at.lock() {
-                    *f = Some(std::time::Instant::now());
-                }
-                Err(LimiterUnavailable("timed out connecting to Redis".into()))
-            }
-        }
     }
 
     pub async fn check(
@@ -106,7 +56,7 @@ impl RedisLimiter {
         quota: KeyQuota,
     ) -> Result<Decision, LimiterUnavailable> {
         let interval_ms = quota.interval().as_secs_f64() * 1000.0;
-        let mut conn = self.connection().await?;
+        let mut conn = self.conn.get().await?;
         let mut invocation = self.script.prepare_invoke();
         invocation
             .key(format!("{}:rl:{key}", self.prefix))

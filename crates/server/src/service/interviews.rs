@@ -564,8 +564,9 @@ pub async fn sync_read(
         Err(ProviderError::NotFound { message }) if current.status == InterviewStatus::Pending => {
             // Never reached the vendor: say so, keep it visible.
             let reason = format!("not found at {}: {message}", stored.connection.provider);
+            let next = super::settle::recheck_at(state, &current);
             let written = record(state, ws, id, |cur| {
-                Some(still_pending(cur, reason.clone(), None))
+                Some(still_pending(cur, reason.clone(), next))
             })
             .await?;
             return written

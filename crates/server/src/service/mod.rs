@@ -10,4 +10,5 @@ pub mod interviews;
 pub mod lifecycle;
 pub mod partners;
 pub mod personal_data;
+pub mod settle;
 pub mod templates;

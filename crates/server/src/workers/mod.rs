@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub mod cadence;
 pub mod outbound_webhooks;
 pub mod partner_callbacks;
 pub mod poller;

@@ -1,14 +1,22 @@
 //! Polling what vendors do not push. Due interviews are leased through the database (SKIP
 //! LOCKED on Postgres), so replicas share the work and never read one interview twice at
-//! once; each is read with the same `sync` a client can call.
+//! once; each is read with the same `sync` a client can call, but spending the budget as
+//! background work.
 
 use gateway_core::time::now;
 
-use crate::service::interviews;
+use super::cadence;
+use crate::service::{interviews, settle};
 use crate::state::AppState;
 
-/// Poll what is due; answers how many interviews were read.
+/// Poll what is due; answers how many interviews were read. Its vendor calls are background
+/// work: they never take the reserve of a connection's budget kept for clients.
 pub async fn poll_due(state: &AppState) -> usize {
+    provider_http::budget::in_background(poll_due_now(state)).await
+}
+
+async fn poll_due_now(state: &AppState) -> usize {
+    settle::expire_stale(state).await;
     let cfg = &state.config.poller;
     let at = now();
     // A lease outlasts the slowest vendor call, then lapses for another replica.
@@ -27,7 +35,25 @@ pub async fn poll_due(state: &AppState) -> usize {
     let n = due.len();
     let reads = &gateway_metrics::metrics().poller_reads;
     for (ws, id) in due {
-        let result = interviews::sync(state, ws, id).await;
+        let result = interviews::sync_read(state, ws, id).await;
+        if let Ok((read, false)) = &result {
+            // `sync` scheduled the plain interval; older open interviews wait longer.
+            let later = (!read.status.is_terminal())
+                .then(|| cadence::backed_off(cfg, read.created_at, at))
+                .flatten();
+            if let Some(later) = later {
+                if let Err(e) = state.store.reschedule_poll(ws, id, Some(later)).await {
+                    tracing::warn!(interview_id = %id, error = %e, "cannot back off a poll");
+                }
+            }
+        }
+        if let Ok((pending, true)) = &result {
+            if settle::past_window(state, pending) {
+                if let Err(e) = settle::never_received(state, ws, pending).await {
+                    tracing::warn!(interview_id = %id, error = %e.detail, "cannot close a pending interview the vendor never received");
+                }
+            }
+        }
         reads
             .with([if result.is_ok() { "ok" } else { "failed" }])
             .inc();

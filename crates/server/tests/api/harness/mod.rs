@@ -45,6 +45,29 @@ macro_rules! on_both_backends {
     };
 }
 
+/// [`on_both_backends`] with configuration overrides for every test named.
+#[macro_export]
+macro_rules! on_both_backends_with {
+    ($overrides:expr, $($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::TestApp::spawn_with($crate::harness::Backend::Postgres, &$overrides).await).await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::TestApp::spawn_with($crate::harness::Backend::Sqlite, &$overrides).await).await;
+                }
+            )*
+        }
+    };
+}
+
 pub struct TestApp {
     /// The admin key's workspace.
     pub workspace: gateway_core::WorkspaceId,
