@@ -20,6 +20,7 @@ pub mod secret;
 pub mod status;
 pub mod template;
 pub mod time;
+pub mod trace;
 pub mod workspace;
 
 pub use api_key::{ApiKey, RateLimit};
@@ -44,4 +45,5 @@ pub use scope::Scope;
 pub use secret::Secret;
 pub use status::{InterviewStatus, Outcome};
 pub use template::{ProviderRef, Template, TemplateStatus, TemplateStep};
+pub use trace::TraceContext;
 pub use workspace::Workspace;

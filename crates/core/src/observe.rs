@@ -28,6 +28,9 @@ pub struct VendorCall {
     pub last: bool,
     /// Why there was no answer (unreachable, timed out, refused by the egress policy).
     pub error: Option<String>,
+    /// The trace id and this attempt's own span id (the one sent as `traceparent`).
+    pub trace_id: Option<String>,
+    pub span_id: Option<String>,
 }
 
 /// Told of every attempt. Called on the request path: implementations must not block

@@ -95,6 +95,9 @@ pub struct ConnectionContext {
     pub settings: serde_json::Value,
     /// Told of every vendor call made for this connection (health); `None` = nobody.
     pub observer: Option<crate::observe::Observer>,
+    /// The trace this work runs under (the client's request, or a background job's run):
+    /// every vendor call carries a child of it as `traceparent`. `None` = no trace.
+    pub trace: Option<crate::trace::TraceContext>,
 }
 
 impl ConnectionContext {

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use gateway_core::{ConnectionContext, ProviderError};
+use gateway_core::{ConnectionContext, ProviderError, TraceContext};
 use gateway_metrics::VendorOutcome;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde::de::DeserializeOwned;
@@ -18,6 +18,10 @@ use crate::policy::RetryPolicy;
 use gateway_core::provider::OUTBOUND_LIMIT_SETTING;
 
 /// Vendor bodies larger than this are refused rather than buffered.
+/// W3C trace context headers, set on every attempt that runs under a trace.
+const TRACEPARENT: &str = "traceparent";
+const TRACESTATE: &str = "tracestate";
+
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Whether a call may be sent twice.
@@ -307,8 +311,14 @@ impl VendorHttp {
                 .await?;
             let remaining = deadline.saturating_duration_since(Instant::now());
             let attempt_started = Instant::now();
+            // Each attempt is its own span of the caller's trace.
+            let hop = ctx.trace.as_ref().map(TraceContext::child);
             let outcome = self
-                .attempt(&call, self.shared.policy.attempt_timeout.min(remaining))
+                .attempt(
+                    &call,
+                    hop.as_ref(),
+                    self.shared.policy.attempt_timeout.min(remaining),
+                )
                 .await;
             attempt += 1;
             let last = attempt >= self.shared.policy.max_attempts;
@@ -343,10 +353,10 @@ impl VendorHttp {
                 ctx,
                 self.provider,
                 &call,
-                attempt,
-                !(wait.is_some() && !last && fits),
+                (attempt, !(wait.is_some() && !last && fits)),
                 answer,
                 attempt_started.elapsed(),
+                hop.as_ref(),
             );
             if let (Some(w), false, true) = (wait, last, fits) {
                 tracing::debug!(
@@ -477,7 +487,7 @@ impl VendorHttp {
         }
     }
 
-    async fn attempt(&self, call: &Call, timeout: Duration) -> Attempt {
+    async fn attempt(&self, call: &Call, hop: Option<&TraceContext>, timeout: Duration) -> Attempt {
         if timeout.is_zero() {
             return Attempt::NotSent("the call's time budget is spent".into());
         }
@@ -491,7 +501,17 @@ impl VendorHttp {
             .request(call.method.clone(), call.url.clone())
             .timeout(timeout);
         for (name, value) in &call.headers {
+            // The gateway's own hop replaces any trace header a caller put on the call.
+            if hop.is_some() && (*name == TRACEPARENT || *name == TRACESTATE) {
+                continue;
+            }
             req = req.header(name, value.clone());
+        }
+        if let Some(hop) = hop {
+            req = req.header(TRACEPARENT, hop.traceparent());
+            if let Some(state) = &hop.tracestate {
+                req = req.header(TRACESTATE, state.as_str());
+            }
         }
         if let Some(body) = &call.body {
             req = req.body(body.clone());

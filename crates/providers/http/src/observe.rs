@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use gateway_core::{ConnectionContext, VendorCall};
+use gateway_core::{ConnectionContext, TraceContext, VendorCall};
 
 use crate::client::Call;
 
@@ -13,10 +13,10 @@ pub(crate) fn report(
     ctx: &ConnectionContext,
     provider: &'static str,
     call: &Call,
-    attempt: u32,
-    last: bool,
+    (attempt, last): (u32, bool),
     (status, error): (Option<u16>, Option<&str>),
     latency: Duration,
+    hop: Option<&TraceContext>,
 ) {
     let Some(observer) = &ctx.observer else {
         return;
@@ -34,5 +34,7 @@ pub(crate) fn report(
         attempt,
         last,
         error: error.map(str::to_string),
+        trace_id: hop.map(TraceContext::trace_id_hex),
+        span_id: hop.map(TraceContext::span_id_hex),
     });
 }

@@ -66,6 +66,7 @@ fn ctx(base: &Url) -> ConnectionContext {
         credentials: Credentials::new().with("api_key", "k"),
         settings: serde_json::json!({}),
         observer: None,
+        trace: None,
     }
 }
 

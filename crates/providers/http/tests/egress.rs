@@ -36,6 +36,7 @@ fn ctx(base: &Url) -> ConnectionContext {
         credentials: Credentials::new(),
         settings: serde_json::json!({}),
         observer: None,
+        trace: None,
     }
 }
 

@@ -1,6 +1,8 @@
 //! The outermost middleware: gives each request an id (`X-Request-Id`, echoed when the
-//! client sent a sane one), bounds its time, logs one line for it, and makes sure even
-//! errors produced outside handlers (router 404/405, body limits) leave as problem+json.
+//! client sent a sane one) and a W3C trace context (the client's `traceparent` continued,
+//! or a new trace; answered as `traceparent` naming the gateway's span), bounds its time,
+//! logs one line for it carrying both ids, and makes sure even errors produced outside
+//! handlers (router 404/405, body limits) leave as problem+json.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,17 +12,45 @@ use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use gateway_core::TraceContext;
+
 use crate::http::error::{ApiError, ErrorCode, PROBLEM_JSON};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+pub const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+
+/// What the request being served on this task is known by.
+struct Current {
+    request_id: Arc<str>,
+    /// The gateway's own span of this request (a child of the client's, if it sent one).
+    trace: TraceContext,
+}
 
 tokio::task_local! {
-    static CURRENT: Arc<str>;
+    static CURRENT: Current;
 }
 
 /// The id of the request being served on this task, if any.
 pub fn current_request_id() -> Option<String> {
-    CURRENT.try_with(|id| id.to_string()).ok()
+    CURRENT.try_with(|c| c.request_id.to_string()).ok()
+}
+
+/// The trace of the request being served on this task, if any: vendor calls made for it
+/// carry children of it.
+pub fn current_trace() -> Option<TraceContext> {
+    CURRENT.try_with(|c| c.trace.clone()).ok()
+}
+
+/// The client's trace continued (a new span of the gateway's own), or a new trace.
+fn trace_of(req: &Request) -> TraceContext {
+    let header = |name: &HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
+    match header(&TRACEPARENT) {
+        Some(parent) => TraceContext::parse(parent, header(&TRACESTATE))
+            .map(|t| t.child())
+            .unwrap_or_else(|| TraceContext::start(true)),
+        None => TraceContext::start(true),
+    }
 }
 
 /// A client's id is echoed only when it is short printable ASCII: it ends up in logs and
@@ -50,6 +80,9 @@ pub async fn request_context(
     if let Ok(v) = HeaderValue::from_str(&id) {
         req.headers_mut().insert(REQUEST_ID, v);
     }
+    let trace = trace_of(&req);
+    let traceparent = trace.traceparent();
+    let trace_id = trace.trace_id_hex();
     let method = req.method().clone();
     let route = req
         .extensions()
@@ -57,8 +90,12 @@ pub async fn request_context(
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
 
+    let current = Current {
+        request_id: id.clone(),
+        trace,
+    };
     let mut res = CURRENT
-        .scope(id.clone(), async move {
+        .scope(current, async move {
             let res = match tokio::time::timeout(limits.timeout, next.run(req)).await {
                 Ok(res) => res,
                 Err(_) => ApiError::new(
@@ -77,6 +114,9 @@ pub async fn request_context(
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
+    if let Ok(v) = HeaderValue::from_str(&traceparent) {
+        res.headers_mut().insert(TRACEPARENT, v);
+    }
     let elapsed = started.elapsed();
     gateway_metrics::metrics()
         .http_requests
@@ -85,9 +125,9 @@ pub async fn request_context(
     let status = res.status().as_u16();
     let latency_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
     if status >= 500 {
-        tracing::error!(request_id = %id, %method, %route, status, latency_ms, "request failed");
+        tracing::error!(request_id = %id, %trace_id, %method, %route, status, latency_ms, "request failed");
     } else {
-        tracing::info!(request_id = %id, %method, %route, status, latency_ms, "request");
+        tracing::info!(request_id = %id, %trace_id, %method, %route, status, latency_ms, "request");
     }
     res
 }

@@ -150,6 +150,8 @@ mod tests {
             error: status
                 .is_none()
                 .then(|| "cannot connect to x:1".to_string()),
+            trace_id: None,
+            span_id: None,
         }
     }
 

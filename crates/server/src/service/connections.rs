@@ -75,6 +75,7 @@ pub fn context(
         credentials: open_credentials(state, stored)?,
         settings: c.settings.clone(),
         observer: Some(state.call_observer.clone()),
+        trace: crate::http::request_context::current_trace(),
     };
     Ok((provider, ctx))
 }

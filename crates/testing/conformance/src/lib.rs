@@ -66,6 +66,7 @@ pub fn context(
         credentials,
         settings: json!({}),
         observer: None,
+        trace: None,
     }
 }
 
