@@ -42,6 +42,7 @@ mod inbound;
 mod interviews;
 mod lifecycle;
 mod mappings;
+mod outbound_budget;
 mod retention;
 #[cfg(unix)]
 mod sqlite_files;

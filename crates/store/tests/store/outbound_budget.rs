@@ -1,15 +1,16 @@
 //! The outbound budget's sliding log in the database (issue 17), on both backends, and
 //! three stores on one Postgres taking slots at once never taking more than the cap.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-use std::sync::Arc;
 use std::time::Duration;
 
 use gateway_core::{ConnectionId, WorkspaceId};
+use gateway_store::testing::TestDatabase;
 use gateway_store::*;
 
-async fn counts_calls_in_the_window_and_says_when_a_slot_frees(store: Arc<dyn Store>) {
+store_tests!(counts_calls_in_the_window_and_says_when_a_slot_frees);
+
+async fn counts_calls_in_the_window_and_says_when_a_slot_frees(db: TestDatabase) {
+    let store = db.store;
     let (ws, conn) = (WorkspaceId::new(), ConnectionId::new());
     let window = Duration::from_millis(600);
     for n in 1..=3 {
@@ -37,18 +38,6 @@ async fn counts_calls_in_the_window_and_says_when_a_slot_frees(store: Arc<dyn St
         store.take_outbound_slot(ws, conn, 3, window).await.unwrap(),
         SlotTake::Granted(1)
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_log_counts_the_window() {
-    let db = gateway_store::testing::postgres().await.unwrap();
-    counts_calls_in_the_window_and_says_when_a_slot_frees(db.store).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_log_counts_the_window() {
-    let db = gateway_store::testing::sqlite().await.unwrap();
-    counts_calls_in_the_window_and_says_when_a_slot_frees(db.store).await;
 }
 
 /// Three replicas' stores race for 20 slots with 60 calls each: exactly 20 are granted.
