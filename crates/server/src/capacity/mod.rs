@@ -20,16 +20,22 @@ pub use store_budget::StoreBudget;
 
 /// Where the budget is counted: as configured, or (`auto`) Redis when the key limiter uses
 /// it, the database when it is Postgres (replicas may share it), else this process.
-pub fn budget(config: &Config, store: &Arc<dyn Store>) -> anyhow::Result<Budget> {
-    let c = &config.capacity;
-    let choice = match c.budget_backend {
-        BudgetBackendChoice::Auto => match (config.rate_limit.backend, store.backend()) {
+/// Never `Auto`.
+pub fn budget_backend(config: &Config, db: BackendKind) -> BudgetBackendChoice {
+    match config.capacity.budget_backend {
+        BudgetBackendChoice::Auto => match (config.rate_limit.backend, db) {
             (RateLimitBackend::Redis, _) => BudgetBackendChoice::Redis,
             (_, BackendKind::Postgres) => BudgetBackendChoice::Postgres,
             (_, BackendKind::Sqlite) => BudgetBackendChoice::Memory,
         },
         other => other,
-    };
+    }
+}
+
+/// The budget every vendor call spends, counted where [`budget_backend`] says.
+pub fn budget(config: &Config, store: &Arc<dyn Store>) -> anyhow::Result<Budget> {
+    let c = &config.capacity;
+    let choice = budget_backend(config, store.backend());
     let backend: Arc<dyn BudgetBackend> = match choice {
         BudgetBackendChoice::Redis => {
             let timeout = Duration::from_millis(config.rate_limit.redis_timeout_ms);

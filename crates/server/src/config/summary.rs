@@ -1,13 +1,28 @@
 //! What `check-config` prints.
 
-use super::{Config, RateLimitBackend};
+use super::{BudgetBackendChoice, Config, RateLimitBackend};
 
 /// What `check-config` reports: the settings an operator checks first, never a secret.
 pub fn summary(config: &Config) -> Vec<String> {
-    let db = match gateway_store::BackendKind::of_url(config.database.url.expose()) {
-        Ok(gateway_store::BackendKind::Postgres) => "postgres",
-        Ok(gateway_store::BackendKind::Sqlite) => "sqlite",
-        Err(_) => "unknown",
+    let kind = gateway_store::BackendKind::of_url(config.database.url.expose()).ok();
+    let db = match kind {
+        Some(gateway_store::BackendKind::Postgres) => "postgres",
+        Some(gateway_store::BackendKind::Sqlite) => "sqlite",
+        None => "unknown",
+    };
+    let budget = match kind.map(|k| crate::capacity::budget_backend(config, k)) {
+        Some(BudgetBackendChoice::Redis) => "redis (shared by replicas)",
+        Some(BudgetBackendChoice::Postgres) => "the database (shared by replicas)",
+        Some(BudgetBackendChoice::Memory | BudgetBackendChoice::Auto) => "this process",
+        None => "unknown",
+    };
+    let capacity = &config.capacity;
+    let bound = |n: usize| {
+        if n == 0 {
+            "unbounded".to_string()
+        } else {
+            n.to_string()
+        }
     };
     let master_key = match (
         &config.security.master_key,
@@ -59,8 +74,26 @@ pub fn summary(config: &Config) -> Vec<String> {
         ),
         format!("vendor calls go to {vendors}"),
         format!(
+            "vendor budget: counted in {budget}, {} % kept from background work",
+            capacity.background_reserve_percent
+        ),
+        format!(
+            "in flight: {} vendor calls per connection, {} requests and {} reads gateway-wide",
+            bound(capacity.max_in_flight_per_connection),
+            bound(capacity.max_in_flight),
+            bound(capacity.max_in_flight_reads)
+        ),
+        format!(
             "poller: {}",
             if config.poller.enabled { "on" } else { "off" }
+        ),
+        format!(
+            "interviews: pending settles after {} s, open ones expire {}",
+            config.interviews.pending_settle_secs,
+            match config.interviews.expire_after_days {
+                0 => "never".to_string(),
+                n => format!("after {n} d without progress"),
+            }
         ),
         format!(
             "retention: results {}, remote data {}, deliveries {}",

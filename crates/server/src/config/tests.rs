@@ -111,3 +111,30 @@ fn base_urls_are_checked_and_reported_without_credentials() {
     assert!(lines.contains("heymilo → https://proxy.example"), "{lines}");
     assert!(!lines.contains("pw"), "{lines}");
 }
+
+#[test]
+fn the_summary_says_where_the_vendor_budget_is_counted() {
+    // The default database is a SQLite file: one process counts.
+    let number = |key: &str, n: u64| {
+        Config::from_figment(
+            Figment::from(Toml::string(DEFAULT_TOML)).merge(Serialized::default(key, n)),
+        )
+        .unwrap()
+    };
+    let lines = summary(&number("capacity.background_reserve_percent", 40)).join("\n");
+    assert!(
+        lines.contains("vendor budget: counted in this process, 40 %"),
+        "{lines}"
+    );
+    let c = with("database.url", "postgres://127.0.0.1/gateway").unwrap();
+    let lines = summary(&c).join("\n");
+    assert!(
+        lines.contains("counted in the database (shared by replicas)"),
+        "{lines}"
+    );
+    let lines = summary(&number("capacity.max_in_flight_per_connection", 0)).join("\n");
+    assert!(
+        lines.contains("unbounded vendor calls per connection"),
+        "{lines}"
+    );
+}
