@@ -55,6 +55,13 @@ pub trait InboundStore: Send + Sync {
         limit: i64,
     ) -> StoreResult<Vec<Receipt>>;
     async fn get_receipt(&self, id: Uuid) -> StoreResult<Option<Receipt>>;
+    /// When the connection's latest verified webhook arrived (`None`: never). While a
+    /// vendor's webhooks keep arriving, the poller only reconciles.
+    async fn latest_receipt_at(
+        &self,
+        ws: WorkspaceId,
+        connection: ConnectionId,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
     async fn finish_receipt(
         &self,
         id: Uuid,
@@ -121,6 +128,25 @@ for_each_backend! {
             .fetch_all(&self.pool)
             .await?;
             Ok(rows.into_iter().map(Into::into).collect())
+        }
+
+        async fn latest_receipt_at(
+            &self,
+            ws: WorkspaceId,
+            connection: ConnectionId,
+        ) -> StoreResult<Option<DateTime<Utc>>> {
+            // ORDER BY … LIMIT 1, not MAX(): the column keeps its type on both backends,
+            // and the (connection_id, received_at) index answers it.
+            let latest: Option<(DateTime<Utc>,)> = sqlx::query_as(
+                "SELECT received_at FROM inbound_receipts
+                 WHERE workspace_id = $1 AND connection_id = $2
+                 ORDER BY received_at DESC LIMIT 1",
+            )
+            .bind(ws.as_uuid())
+            .bind(connection.as_uuid())
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(latest.map(|(at,)| at))
         }
 
         async fn get_receipt(&self, id: Uuid) -> StoreResult<Option<Receipt>> {

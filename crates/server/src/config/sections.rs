@@ -103,6 +103,9 @@ pub struct PollerConfig {
     /// every `interval_secs × backoff_factors[i]` (the last step that applies).
     pub backoff_after_hours: Vec<u64>,
     pub backoff_factors: Vec<u32>,
+    /// While a connection's vendor webhooks are arriving (one within this long), its open
+    /// interviews are read only this often, as reconciliation; `0` = always poll normally.
+    pub reconcile_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

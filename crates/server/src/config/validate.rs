@@ -150,6 +150,12 @@ impl Config {
                 "give as many ascending ages as poller.backoff_factors has factors (each at least 1)",
             ));
         }
+        if p.reconcile_interval_secs != 0 && p.reconcile_interval_secs < p.interval_secs {
+            return Err(invalid(
+                "poller.reconcile_interval_secs",
+                "must be 0 (off) or at least poller.interval_secs: reconciliation reads less often, not more",
+            ));
+        }
         if self.retention.tick_secs == 0 || self.retention.batch == 0 {
             return Err(invalid(
                 "retention",

@@ -1,6 +1,8 @@
 //! The poller's cadence: interviews invited recently change often and are read every
 //! `poller.interval_secs`; older open ones back off (`poller.backoff_after_hours` /
-//! `backoff_factors`), so the vendor budget goes where changes are likely.
+//! `backoff_factors`), so the vendor budget goes where changes are likely. A connection
+//! whose vendor webhooks are arriving gets its changes pushed: its interviews are read only
+//! every `poller.reconcile_interval_secs`, to catch what a lost webhook missed.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -29,6 +31,32 @@ pub fn backed_off(
     (f > 1).then(|| now + Duration::seconds(config.interval_secs as i64 * i64::from(f)))
 }
 
+/// Whether a connection whose latest webhook arrived at `latest` is fed by webhooks now.
+pub fn webhook_fed(
+    config: &PollerConfig,
+    latest: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
+    config.reconcile_interval_secs > 0
+        && latest
+            .is_some_and(|t| now - t <= Duration::seconds(config.reconcile_interval_secs as i64))
+}
+
+/// When an interview is read next after a read at `now`, if not at the plain interval: the
+/// later of its age's back-off and, for a webhook-fed connection, the reconciliation
+/// interval.
+pub fn next_read(
+    config: &PollerConfig,
+    created_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    webhook_fed: bool,
+) -> Option<DateTime<Utc>> {
+    let reconcile = (webhook_fed && config.reconcile_interval_secs > config.interval_secs)
+        .then(|| now + Duration::seconds(config.reconcile_interval_secs as i64));
+    // `None` (the plain interval) orders below any time.
+    backed_off(config, created_at, now).max(reconcile)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,6 +70,7 @@ mod tests {
             batch: 50,
             backoff_after_hours: vec![24, 168],
             backoff_factors: vec![4, 12],
+            reconcile_interval_secs: 3600,
         };
         assert_eq!(factor(&c, Duration::hours(1)), 1);
         assert_eq!(factor(&c, Duration::hours(24)), 4);
@@ -59,5 +88,47 @@ mod tests {
             ..c
         };
         assert_eq!(factor(&flat, Duration::days(365)), 1);
+    }
+
+    #[test]
+    fn webhook_fed_connections_only_reconcile() {
+        let c = PollerConfig {
+            enabled: true,
+            interval_secs: 300,
+            tick_secs: 5,
+            batch: 50,
+            backoff_after_hours: vec![24, 168],
+            backoff_factors: vec![4, 12],
+            reconcile_interval_secs: 3600,
+        };
+        let now = Utc::now();
+        assert!(webhook_fed(&c, Some(now - Duration::minutes(59)), now));
+        assert!(!webhook_fed(&c, Some(now - Duration::minutes(61)), now));
+        assert!(!webhook_fed(&c, None, now));
+        let fresh = now - Duration::hours(1);
+        assert_eq!(next_read(&c, fresh, now, false), None);
+        assert_eq!(
+            next_read(&c, fresh, now, true),
+            Some(now + Duration::hours(1))
+        );
+        // A back-off longer than the reconciliation interval wins.
+        let month_old = now - Duration::days(30);
+        assert_eq!(
+            next_read(&c, month_old, now, true),
+            Some(now + Duration::hours(1))
+        );
+        let slow = PollerConfig {
+            backoff_factors: vec![4, 24],
+            ..c.clone()
+        };
+        assert_eq!(
+            next_read(&slow, month_old, now, true),
+            Some(now + Duration::hours(2))
+        );
+        let off = PollerConfig {
+            reconcile_interval_secs: 0,
+            ..c
+        };
+        assert!(!webhook_fed(&off, Some(now), now));
     }
 }

@@ -3,7 +3,10 @@
 //! once; each is read with the same `sync` a client can call, but spending the budget as
 //! background work.
 
+use std::collections::HashMap;
+
 use gateway_core::time::now;
+use gateway_core::{ConnectionId, WorkspaceId};
 
 use super::cadence;
 use crate::service::{interviews, settle};
@@ -34,13 +37,26 @@ async fn poll_due_now(state: &AppState) -> usize {
     };
     let n = due.len();
     let reads = &gateway_metrics::metrics().poller_reads;
+    // Asked once per connection and tick.
+    let mut fed: HashMap<ConnectionId, bool> = HashMap::new();
     for (ws, id) in due {
         let result = interviews::sync_read(state, ws, id).await;
         if let Ok((read, false)) = &result {
-            // `sync` scheduled the plain interval; older open interviews wait longer.
-            let later = (!read.status.is_terminal())
-                .then(|| cadence::backed_off(cfg, read.created_at, at))
-                .flatten();
+            // `sync` scheduled the plain interval; older open interviews, and those of a
+            // connection whose webhooks are arriving, wait longer.
+            let later = if read.status.is_terminal() {
+                None
+            } else {
+                let webhook_fed = match fed.get(&read.connection_id) {
+                    Some(f) => *f,
+                    None => {
+                        let f = webhook_fed(state, ws, read.connection_id, at).await;
+                        fed.insert(read.connection_id, f);
+                        f
+                    }
+                };
+                cadence::next_read(cfg, read.created_at, at, webhook_fed)
+            };
             if let Some(later) = later {
                 if let Err(e) = state.store.reschedule_poll(ws, id, Some(later)).await {
                     tracing::warn!(interview_id = %id, error = %e, "cannot back off a poll");
@@ -68,4 +84,25 @@ async fn poll_due_now(state: &AppState) -> usize {
         }
     }
     n
+}
+
+/// Whether the connection's vendor webhooks are arriving; `false` when that cannot be read
+/// (polling as usual is the safe side).
+async fn webhook_fed(
+    state: &AppState,
+    ws: WorkspaceId,
+    connection: ConnectionId,
+    at: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    let cfg = &state.config.poller;
+    if cfg.reconcile_interval_secs == 0 {
+        return false;
+    }
+    match state.store.latest_receipt_at(ws, connection).await {
+        Ok(latest) => cadence::webhook_fed(cfg, latest, at),
+        Err(e) => {
+            tracing::warn!(connection_id = %connection, error = %e, "cannot read when webhooks last arrived");
+            false
+        }
+    }
 }

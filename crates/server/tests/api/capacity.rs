@@ -374,3 +374,70 @@ async fn older_open_interviews_are_polled_less_often() {
     // 4 × the 300 s interval, give or take the test's own time.
     assert!((1150.0..=1200.0).contains(&secs), "next poll in {secs} s");
 }
+
+/// Seconds until the one interview's next poll, read straight from the database.
+async fn next_poll_in(pool: &sqlx::PgPool, id: &str) -> f64 {
+    let id: gateway_core::InterviewId = id.parse().unwrap();
+    let (secs,): (f64,) = sqlx::query_as(
+        "SELECT EXTRACT(EPOCH FROM next_poll_at - now())::float8 FROM interviews WHERE id = $1",
+    )
+    .bind(id.as_uuid())
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    secs
+}
+
+/// Make the interview due and wait until the poller has read it and rescheduled it.
+async fn polled_once_more(app: &TestApp, pool: &sqlx::PgPool, id: &str) -> f64 {
+    app.sandbox.shared.log.clear();
+    let iid: gateway_core::InterviewId = id.parse().unwrap();
+    sqlx::query("UPDATE interviews SET next_poll_at = now() - interval '1 second' WHERE id = $1")
+        .bind(iid.as_uuid())
+        .execute(pool)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let secs = next_poll_in(pool, id).await;
+        if app.vendor_calls("heymilo", "GET", "/api/interview/") > 0 && secs > 0.0 {
+            return secs;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "never polled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// While a connection's HeyMilo webhooks arrive, its open interviews are read only every
+/// `poller.reconcile_interval_secs` (3600 s); before the first webhook, every interval.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_fed_connection_is_polled_only_to_reconcile() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let (_, template) = app.heymilo_template(&app.admin_key).await;
+    let iv: Value = app
+        .admin(Method::POST, "/v1/interviews")
+        .json(&json!({"template_id": template, "candidate": {"email": "pushed@example.com"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = iv["id"].as_str().unwrap().to_string();
+    let vendor_id = iv["provider_refs"]["interview_id"].as_str().unwrap();
+    let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+
+    // No webhook yet: the plain 300 s interval.
+    let secs = polled_once_more(&app, &pool, &id).await;
+    assert!((250.0..=300.0).contains(&secs), "next poll in {secs} s");
+
+    // HeyMilo pushes the start; from then on the poller only reconciles.
+    app.sandbox_control(
+        &format!("/heymilo/interviews/{vendor_id}/advance"),
+        json!({"to": "in_progress"}),
+    )
+    .await;
+    crate::inbound::wait_for_events(&app, &id, 2).await;
+    let secs = polled_once_more(&app, &pool, &id).await;
+    assert!((3550.0..=3600.0).contains(&secs), "next poll in {secs} s");
+}

@@ -1,4 +1,4 @@
-//! Inbound vendor webhooks: receipts deduplicated.
+//! Inbound vendor webhooks: receipts deduplicated; when a connection's latest arrived.
 
 use chrono::Duration;
 use gateway_core::time::now;
@@ -7,7 +7,10 @@ use gateway_store::*;
 
 use crate::fixtures::*;
 
-store_tests!(inbound_receipts_are_deduplicated,);
+store_tests!(
+    inbound_receipts_are_deduplicated,
+    the_latest_receipt_is_per_connection_and_workspace,
+);
 
 async fn inbound_receipts_are_deduplicated(db: TestDatabase) {
     let s = db.store.clone();
@@ -40,4 +43,31 @@ async fn inbound_receipts_are_deduplicated(db: TestDatabase) {
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn the_latest_receipt_is_per_connection_and_workspace(db: TestDatabase) {
+    let s = db.store.clone();
+    let (ws, conn, _) = fixture(&s).await;
+    let (other_ws, other_conn, _) = fixture(&s).await;
+    assert_eq!(s.latest_receipt_at(ws, conn).await.unwrap(), None);
+    let payload = serde_json::json!({"body": "{}"});
+    let older = now() - Duration::minutes(10);
+    let newer = now() - Duration::minutes(1);
+    // Inserted out of order: the latest by time answers, not the last inserted.
+    s.insert_receipt(conn, ws, "b", &payload, newer)
+        .await
+        .unwrap();
+    s.insert_receipt(conn, ws, "a", &payload, older)
+        .await
+        .unwrap();
+    s.insert_receipt(other_conn, other_ws, "c", &payload, now())
+        .await
+        .unwrap();
+    let latest = s.latest_receipt_at(ws, conn).await.unwrap().unwrap();
+    assert!(
+        (latest - newer).num_milliseconds().abs() < 2,
+        "{latest} vs {newer}"
+    );
+    // Another workspace's id for the same connection finds nothing.
+    assert_eq!(s.latest_receipt_at(other_ws, conn).await.unwrap(), None);
 }
