@@ -17,6 +17,7 @@ pub struct GatewayMetrics {
     pub webhook_deliveries: Family<Counter, 1>,
     pub inbound_webhooks: Family<Counter, 2>,
     pub poller_reads: Family<Counter, 1>,
+    pub poller_sweep_pages: Family<Counter, 1>,
     /// Rows the retention job stripped, by kind (results, remote_data, event_payloads).
     pub retention_stripped: Family<Counter, 1>,
     /// Candidate erasures carried out (a repeated erase is not counted).
@@ -99,8 +100,13 @@ impl GatewayMetrics {
             ),
             poller_reads: Family::new(
                 "gateway_poller_reads_total",
-                "Interviews read from vendors by the poller, by outcome (ok, failed).",
+                "Interviews read from vendors by the poller, by outcome (ok, failed; swept = refreshed from a list page).",
                 ["outcome"],
+            ),
+            poller_sweep_pages: Family::new(
+                "gateway_poller_sweep_pages_total",
+                "List pages the poller read to refresh a template's due interviews (one vendor call each).",
+                ["provider"],
             ),
             retention_stripped: Family::new(
                 "gateway_retention_stripped_total",
@@ -135,6 +141,7 @@ impl GatewayMetrics {
         self.webhook_deliveries.render(out);
         self.inbound_webhooks.render(out);
         self.poller_reads.render(out);
+        self.poller_sweep_pages.render(out);
         self.retention_stripped.render(out);
         self.candidates_erased.render(out);
         self.partner_callbacks.render(out);

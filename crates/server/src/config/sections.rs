@@ -106,6 +106,9 @@ pub struct PollerConfig {
     /// While a connection's vendor webhooks are arriving (one within this long), its open
     /// interviews are read only this often, as reconciliation; `0` = always poll normally.
     pub reconcile_interval_secs: u64,
+    /// Refresh a template's due interviews from the vendor's list pages where it has them
+    /// (one call per page), not one read each.
+    pub sweep: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -71,6 +71,7 @@ mod tests {
             backoff_after_hours: vec![24, 168],
             backoff_factors: vec![4, 12],
             reconcile_interval_secs: 3600,
+            sweep: true,
         };
         assert_eq!(factor(&c, Duration::hours(1)), 1);
         assert_eq!(factor(&c, Duration::hours(24)), 4);
@@ -100,6 +101,7 @@ mod tests {
             backoff_after_hours: vec![24, 168],
             backoff_factors: vec![4, 12],
             reconcile_interval_secs: 3600,
+            sweep: true,
         };
         let now = Utc::now();
         assert!(webhook_fed(&c, Some(now - Duration::minutes(59)), now));

@@ -13,6 +13,7 @@ pub mod outbound_webhooks;
 pub mod partner_callbacks;
 pub mod poller;
 pub mod retention;
+pub mod sweep;
 
 use crate::service::inbound_webhooks;
 use crate::state::AppState;

@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use gateway_core::time::now;
-use gateway_core::{ConnectionId, WorkspaceId};
+use gateway_core::{ConnectionId, Interview, WorkspaceId};
 
-use super::cadence;
+use super::{cadence, sweep};
 use crate::service::{interviews, settle};
 use crate::state::AppState;
 
@@ -39,29 +39,15 @@ async fn poll_due_now(state: &AppState) -> usize {
     let reads = &gateway_metrics::metrics().poller_reads;
     // Asked once per connection and tick.
     let mut fed: HashMap<ConnectionId, bool> = HashMap::new();
-    for (ws, id) in due {
+    let swept = sweep::sweep(state, due).await;
+    for (ws, read) in &swept.refreshed {
+        back_off(state, *ws, read, at, &mut fed).await;
+        reads.with(["swept"]).inc();
+    }
+    for (ws, id) in swept.to_read {
         let result = interviews::sync_read(state, ws, id).await;
         if let Ok((read, false)) = &result {
-            // `sync` scheduled the plain interval; older open interviews, and those of a
-            // connection whose webhooks are arriving, wait longer.
-            let later = if read.status.is_terminal() {
-                None
-            } else {
-                let webhook_fed = match fed.get(&read.connection_id) {
-                    Some(f) => *f,
-                    None => {
-                        let f = webhook_fed(state, ws, read.connection_id, at).await;
-                        fed.insert(read.connection_id, f);
-                        f
-                    }
-                };
-                cadence::next_read(cfg, read.created_at, at, webhook_fed)
-            };
-            if let Some(later) = later {
-                if let Err(e) = state.store.reschedule_poll(ws, id, Some(later)).await {
-                    tracing::warn!(interview_id = %id, error = %e, "cannot back off a poll");
-                }
-            }
+            back_off(state, ws, read, at, &mut fed).await;
         }
         if let Ok((pending, true)) = &result {
             if settle::past_window(state, pending) {
@@ -103,6 +89,35 @@ async fn webhook_fed(
         Err(e) => {
             tracing::warn!(connection_id = %connection, error = %e, "cannot read when webhooks last arrived");
             false
+        }
+    }
+}
+
+/// A read (or swept) interview was scheduled at the plain interval; older open ones, and
+/// those of a connection whose webhooks are arriving, wait longer. `fed` remembers per tick
+/// what each connection's webhooks do.
+async fn back_off(
+    state: &AppState,
+    ws: WorkspaceId,
+    read: &Interview,
+    at: chrono::DateTime<chrono::Utc>,
+    fed: &mut HashMap<ConnectionId, bool>,
+) {
+    if read.status.is_terminal() {
+        return;
+    }
+    let webhook_fed = match fed.get(&read.connection_id) {
+        Some(f) => *f,
+        None => {
+            let f = webhook_fed(state, ws, read.connection_id, at).await;
+            fed.insert(read.connection_id, f);
+            f
+        }
+    };
+    if let Some(later) = cadence::next_read(&state.config.poller, read.created_at, at, webhook_fed)
+    {
+        if let Err(e) = state.store.reschedule_poll(ws, read.id, Some(later)).await {
+            tracing::warn!(interview_id = %read.id, error = %e, "cannot back off a poll");
         }
     }
 }

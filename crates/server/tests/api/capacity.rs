@@ -149,8 +149,15 @@ async fn budget_holds_across_three_replicas_through_redis() {
 /// never answers 429.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invitation_is_sent_at_once_while_the_poller_saturates_the_budget() {
-    let app =
-        TestApp::spawn_with(Backend::Postgres, &[("poller.interval_secs", json!(3600))]).await;
+    // One read per interview (no sweep): the poller must be able to fill its share.
+    let app = TestApp::spawn_with(
+        Backend::Postgres,
+        &[
+            ("poller.interval_secs", json!(3600)),
+            ("poller.sweep", json!(false)),
+        ],
+    )
+    .await;
     let (conn, _) = limited_heymilo(&app, 20).await;
     let res = app
         .admin(

@@ -7,12 +7,17 @@ use serde_json::{json, Value};
 
 use crate::harness::TestApp;
 
-/// Two replicas polling one database read each due interview once.
+/// Two replicas polling one database read each due interview once (one read each, no
+/// sweep: the leases are what is tested; `sweep` below reads pages).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_never_poll_an_interview_twice() {
     use interview_gateway::secrets::crypto::KeyRing;
     use interview_gateway::Gateway;
-    let app = TestApp::spawn(crate::harness::Backend::Postgres).await;
+    let app = TestApp::spawn_with(
+        crate::harness::Backend::Postgres,
+        &[("poller.sweep", json!(false))],
+    )
+    .await;
     let (_, template) = app.heymilo_template(&app.admin_key).await;
     let batch: Vec<Value> = (0..20)
         .map(|i| json!({"email": format!("poll{i}@example.com")}))
@@ -76,4 +81,108 @@ async fn two_replicas_never_poll_an_interview_twice() {
         assert_eq!(n, 1, "{vid} was read {n} times");
     }
     let _ = tx.send(());
+}
+
+/// 120 open HeyMilo interviews of one posting come due at once: the poller reads the
+/// posting's two list pages (100 a page), marks the 117 unchanged ones synced from them, and
+/// reads only the 3 whose state changed (while HeyMilo's webhooks were off) on their own —
+/// each of those gets its one `interview.started`, the others no event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweep_reads_pages_and_only_changed_interviews_alone() {
+    let app = TestApp::spawn_with(
+        crate::harness::Backend::Postgres,
+        &[
+            ("poller.interval_secs", json!(3600)),
+            ("poller.batch", json!(500)),
+        ],
+    )
+    .await;
+    let (_, template) = app.heymilo_template(&app.admin_key).await;
+    let mut interviews: Vec<(String, String)> = Vec::new();
+    for chunk in 0..2 {
+        let batch: Vec<Value> = (0..60)
+            .map(|i| json!({"email": format!("sweep{chunk}x{i}@example.com")}))
+            .collect();
+        let res: Value = app
+            .admin(Method::POST, "/v1/interviews/batch")
+            .json(&json!({"template_id": template, "candidates": batch}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for d in res["data"].as_array().unwrap() {
+            let iv = &d["interview"];
+            assert_eq!(iv["status"], "invited", "{d}");
+            interviews.push((
+                iv["id"].as_str().unwrap().to_string(),
+                iv["provider_refs"]["interview_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            ));
+        }
+    }
+    // HeyMilo stops pushing: what changes now only the poller can find.
+    {
+        let mut st = app.sandbox.shared.lock(|i| &i.heymilo);
+        for account in st.accounts.values_mut() {
+            for hook in &mut account.webhooks {
+                hook.is_active = false;
+            }
+        }
+    }
+    let changed: Vec<&(String, String)> = interviews.iter().step_by(40).collect();
+    assert_eq!(changed.len(), 3);
+    for (_, vendor_id) in &changed {
+        app.sandbox_control(
+            &format!("/heymilo/interviews/{vendor_id}/advance"),
+            json!({"to": "in_progress"}),
+        )
+        .await;
+    }
+    app.sandbox.shared.log.clear();
+    let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE interviews SET next_poll_at = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let (due,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM interviews WHERE next_poll_at < now() + interval '60 seconds'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if due == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{due} still due"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let posting = app.vendor_calls("heymilo", "GET", "/api/interviews/");
+    let single = app.vendor_calls("heymilo", "GET", "/api/interview/");
+    assert_eq!(posting, 2, "list pages read");
+    assert_eq!(single, 3, "interviews read on their own");
+    for (id, _) in &interviews {
+        let events = crate::inbound::events_of(&app, id).await;
+        if changed.iter().any(|(c, _)| c == id) {
+            assert_eq!(events, ["interview.invited", "interview.started"], "{id}");
+        } else {
+            assert_eq!(events, ["interview.invited"], "{id}");
+        }
+    }
+    // Every one is synced, the unchanged ones from the pages.
+    let (unsynced,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM interviews WHERE last_synced_at IS NULL OR last_synced_at < now() - interval '30 seconds'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(unsynced, 0);
 }
