@@ -115,7 +115,12 @@ impl Gateway {
                 .map_err(|e| anyhow::anyhow!("rate_limit.redis_url: {e}"))?,
             ),
         });
-        let (call_observer, calls) = crate::service::connection_health::channel();
+        let (health_observer, calls) = crate::service::connection_health::channel();
+        let (log_observer, logged) = crate::service::call_log::channel();
+        let call_observer = gateway_core::Observer(Arc::new(crate::service::call_log::Both(
+            health_observer,
+            log_observer,
+        )));
         let gateway = Self {
             state: AppState::new(StateInner {
                 registry,
@@ -128,6 +133,7 @@ impl Gateway {
                 auth,
                 call_observer,
                 call_queue: std::sync::Mutex::new(Some(calls)),
+                call_log_queue: std::sync::Mutex::new(Some(logged)),
             }),
         };
         if let Some(key) = gateway.state.config.auth.bootstrap_admin_key.clone() {

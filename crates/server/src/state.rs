@@ -24,10 +24,12 @@ pub struct StateInner {
     /// made from it, so all share one pool, one outbound budget and the bulkheads.
     pub passthrough_http: provider_http::VendorHttp,
     pub limiter: Arc<crate::rate_limit::Limiter>,
-    /// Told of every vendor call (`service::connection_health`).
+    /// Told of every vendor call (`service::connection_health` and `service::call_log`).
     pub call_observer: gateway_core::Observer,
     /// The observer's queue, until the workers start its writer.
     pub call_queue: crate::service::connection_health::PendingQueue,
+    /// The call log's queue, until the workers start its writer (`service::call_log`).
+    pub call_log_queue: crate::service::call_log::PendingQueue,
 }
 
 impl AppState {

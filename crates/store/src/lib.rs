@@ -10,6 +10,7 @@ pub mod page;
 
 pub mod api_keys;
 pub mod audit;
+pub mod call_log;
 pub mod candidates;
 pub mod connection_health;
 pub mod connections;
@@ -43,6 +44,7 @@ use std::sync::Arc;
 pub use api_keys::{ApiKeyStore, KeyCredential};
 pub use audit::{AuditEntry, AuditFilter, AuditStore};
 pub use backend::{BackendKind, PgStore, PoolSettings, SqliteStore};
+pub use call_log::{CallFilter, CallLogStore, CallOutcome, VendorCallEntry};
 pub use candidates::{CandidateFilter, CandidateStore};
 pub use connection_health::{ConnectionHealth, ConnectionHealthStore, HealthState, Observation};
 pub use connections::{ConnectionStore, ConnectionUpdate, StoredConnection};
@@ -92,6 +94,7 @@ pub trait Store:
     + InboundStore
     + ConnectionStore
     + ConnectionHealthStore
+    + CallLogStore
     + TemplateStore
     + CandidateStore
     + InterviewStore

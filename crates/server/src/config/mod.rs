@@ -10,6 +10,7 @@ use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use serde::Deserialize;
 
+mod call_log;
 mod capacity;
 mod sections;
 mod summary;
@@ -18,6 +19,7 @@ mod telemetry;
 mod tests;
 mod validate;
 
+pub use call_log::CallLogConfig;
 pub use capacity::{BudgetBackendChoice, CapacityConfig, InterviewsConfig};
 pub use sections::*;
 pub use summary::summary;
@@ -42,6 +44,7 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub retention: RetentionConfig,
     pub connection_health: ConnectionHealthConfig,
+    pub call_log: CallLogConfig,
     #[serde(default)]
     pub console: ConsoleConfig,
 }

@@ -101,6 +101,10 @@ pub fn summary(config: &Config) -> Vec<String> {
             days(config.retention.remote_data_days),
             days(config.retention.deliveries_days)
         ),
+        format!(
+            "vendor call log: {} d, at most {} calls per connection",
+            config.call_log.retention_days, config.call_log.max_rows_per_connection
+        ),
     ]
 }
 

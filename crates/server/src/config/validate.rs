@@ -175,6 +175,7 @@ impl Config {
                 "give at least one wait",
             ));
         }
+        self.call_log.validate()?;
         if self.connection_health.unavailable_after_secs > 315_360_000 {
             return Err(invalid(
                 "connection_health.unavailable_after_secs",

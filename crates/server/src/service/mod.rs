@@ -2,6 +2,7 @@
 //! store and the vendor in step.
 
 pub mod audit;
+pub mod call_log;
 pub mod connection_health;
 pub mod connections;
 pub mod events;

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub mod cadence;
+pub mod call_log_prune;
 pub mod outbound_webhooks;
 pub mod partner_callbacks;
 pub mod poller;
@@ -85,6 +86,30 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()
             stop.clone(),
         ));
     }
+
+    // The vendor call log from this process's calls, and its bounds (cluster-wide, leased).
+    let queue = state.call_log_queue.lock().ok().and_then(|mut q| q.take());
+    if let Some(rx) = queue {
+        handles.push(crate::service::call_log::spawn_writer(
+            state.clone(),
+            rx,
+            stop.clone(),
+        ));
+    }
+    let s = state.clone();
+    let holder = uuid::Uuid::now_v7().to_string();
+    handles.push(every(
+        stop.clone(),
+        Duration::from_secs(cfg.call_log.prune_secs),
+        move || {
+            let (s, holder) = (s.clone(), holder.clone());
+            async move {
+                if let Err(e) = call_log_prune::run_once(&s, &holder).await {
+                    tracing::warn!(error = %e, "vendor call log prune failed; retried next tick");
+                }
+            }
+        },
+    ));
 
     // Outbound webhook deliveries: the moment one is queued (by this replica or another),
     // and every tick for retries coming due.

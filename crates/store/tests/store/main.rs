@@ -32,6 +32,7 @@ mod fixtures;
 
 mod api_keys;
 mod backend;
+mod call_log;
 mod candidates;
 mod connections;
 mod console_sessions;
