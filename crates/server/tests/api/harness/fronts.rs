@@ -76,7 +76,7 @@ impl Drop for DbSwitch {
 pub(crate) struct VendorFront {
     pub(crate) addr: SocketAddr,
     /// Request line and `traceparent` of each request, in arrival order.
-    heads: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    heads: Heads,
     lose_answers: Arc<AtomicBool>,
     accept: JoinHandle<()>,
 }
@@ -89,6 +89,9 @@ pub(crate) fn request_line(chunk: &[u8]) -> Option<String> {
     let known = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].contains(&method);
     (known && rest.ends_with(" HTTP/1.1")).then(|| line.trim_end_matches(" HTTP/1.1").to_string())
 }
+
+/// What a [`VendorFront`] saw: each request line and the `traceparent` it carried.
+type Heads = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
 /// The `traceparent` header in a chunk that starts a request (its head), if present.
 pub(crate) fn traceparent_in(chunk: &[u8]) -> Option<String> {
@@ -109,7 +112,7 @@ impl VendorFront {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let heads: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+        let heads: Heads = Arc::default();
         let lose_answers = Arc::new(AtomicBool::new(false));
         let (heads2, lose) = (heads.clone(), lose_answers.clone());
         let accept = tokio::spawn(async move {
