@@ -42,6 +42,7 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub retention: RetentionConfig,
     pub connection_health: ConnectionHealthConfig,
+    pub telemetry: TelemetryConfig,
     #[serde(default)]
     pub console: ConsoleConfig,
 }
