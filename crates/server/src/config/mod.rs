@@ -45,6 +45,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub connection_health: ConnectionHealthConfig,
     pub call_log: CallLogConfig,
+    pub telemetry: TelemetryConfig,
     #[serde(default)]
     pub console: ConsoleConfig,
 }

@@ -11,3 +11,23 @@ pub struct ConnectionHealthConfig {
     /// once. `0` = on the first failure.
     pub unavailable_after_secs: u64,
 }
+
+/// `[telemetry]`: OpenTelemetry trace export. Off (and free) unless `otlp_endpoint` is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// An OTLP/HTTP collector's base URL (`http://collector:4318`); spans go to
+    /// `<endpoint>/v1/traces` as protobuf. Empty = no export.
+    pub otlp_endpoint: String,
+    /// The `service.name` resource attribute every exported span carries.
+    pub service_name: String,
+    /// The share of traces the gateway starts that are sampled (0.0–1.0). A client's
+    /// `traceparent` sampled flag is followed instead.
+    pub sampling_ratio: f64,
+}
+
+impl TelemetryConfig {
+    pub fn exports(&self) -> bool {
+        !self.otlp_endpoint.is_empty()
+    }
+}

@@ -36,6 +36,35 @@ fn bad_values_name_their_key() {
 }
 
 #[test]
+fn telemetry_is_off_by_default_and_checked_when_on() {
+    let c = Config::from_figment(Figment::from(Toml::string(DEFAULT_TOML))).unwrap();
+    assert!(!c.telemetry.exports());
+    assert_eq!(c.telemetry.service_name, "interview-gateway");
+    assert_eq!(c.telemetry.sampling_ratio, 1.0);
+    let ratio = |r: f64| {
+        Config::from_figment(
+            Figment::from(Toml::string(DEFAULT_TOML))
+                .merge(Serialized::default("telemetry.sampling_ratio", r)),
+        )
+    };
+    let err = ratio(1.5).unwrap_err().to_string();
+    assert!(err.contains("telemetry.sampling_ratio"), "{err}");
+    assert!(ratio(-0.1).is_err());
+    assert!(ratio(0.25).is_ok());
+    let err = with("telemetry.otlp_endpoint", "collector:4318")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("telemetry.otlp_endpoint"), "{err}");
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("GATEWAY_TELEMETRY__OTLP_ENDPOINT", "http://127.0.0.1:4318");
+        let c = Config::load(None).unwrap();
+        assert_eq!(c.telemetry.otlp_endpoint, "http://127.0.0.1:4318");
+        assert!(c.telemetry.exports());
+        Ok(())
+    });
+}
+
+#[test]
 fn unknown_keys_are_refused() {
     let err = with("server.bnid", "x").unwrap_err().to_string();
     assert!(err.contains("bnid"), "{err}");

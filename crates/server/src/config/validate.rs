@@ -176,6 +176,19 @@ impl Config {
             ));
         }
         self.call_log.validate()?;
+        let t = &self.telemetry;
+        if !(0.0..=1.0).contains(&t.sampling_ratio) {
+            return Err(invalid(
+                "telemetry.sampling_ratio",
+                "must be between 0.0 and 1.0",
+            ));
+        }
+        if t.exports() {
+            http_url("telemetry.otlp_endpoint", &t.otlp_endpoint)?;
+            if t.service_name.trim().is_empty() {
+                return Err(invalid("telemetry.service_name", "must not be empty"));
+            }
+        }
         if self.connection_health.unavailable_after_secs > 315_360_000 {
             return Err(invalid(
                 "connection_health.unavailable_after_secs",

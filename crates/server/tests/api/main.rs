@@ -42,5 +42,6 @@ mod resilience;
 mod settle;
 mod taptalent;
 mod templates;
+mod tracing;
 mod webhooks;
 mod workspaces;

@@ -69,12 +69,14 @@ impl Drop for DbSwitch {
 }
 
 /// A TCP front for the vendor simulators that sees what a vendor log cannot: it records the
-/// request line of every request it forwards — also ones the vendor never answers (a hang) —
+/// request line (and `traceparent` header) of every request it forwards — also ones the
+/// vendor never answers (a hang) —
 /// and it can lose the vendor's answers, so the vendor acts and the gateway never hears back
 /// (the case a timeout cannot tell apart from "never arrived").
 pub(crate) struct VendorFront {
     pub(crate) addr: SocketAddr,
-    heads: Arc<Mutex<Vec<String>>>,
+    /// Request line and `traceparent` of each request, in arrival order.
+    heads: Heads,
     lose_answers: Arc<AtomicBool>,
     accept: JoinHandle<()>,
 }
@@ -88,12 +90,29 @@ pub(crate) fn request_line(chunk: &[u8]) -> Option<String> {
     (known && rest.ends_with(" HTTP/1.1")).then(|| line.trim_end_matches(" HTTP/1.1").to_string())
 }
 
+/// What a [`VendorFront`] saw: each request line and the `traceparent` it carried.
+type Heads = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+/// The `traceparent` header in a chunk that starts a request (its head), if present.
+pub(crate) fn traceparent_in(chunk: &[u8]) -> Option<String> {
+    let end = chunk
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(chunk.len());
+    let head = std::str::from_utf8(&chunk[..end]).ok()?;
+    head.split("\r\n").skip(1).find_map(|h| {
+        let (name, value) = h.split_once(':')?;
+        name.eq_ignore_ascii_case("traceparent")
+            .then(|| value.trim().to_string())
+    })
+}
+
 impl VendorFront {
     pub(crate) async fn start(target: SocketAddr) -> Self {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let heads: Arc<Mutex<Vec<String>>> = Arc::default();
+        let heads: Heads = Arc::default();
         let lose_answers = Arc::new(AtomicBool::new(false));
         let (heads2, lose) = (heads.clone(), lose_answers.clone());
         let accept = tokio::spawn(async move {
@@ -109,7 +128,8 @@ impl VendorFront {
                         let mut buf = vec![0u8; 64 * 1024];
                         while let Ok(n @ 1..) = from_gateway.read(&mut buf).await {
                             if let Some(line) = request_line(&buf[..n]) {
-                                heads.lock().unwrap().push(line);
+                                let traceparent = traceparent_in(&buf[..n]);
+                                heads.lock().unwrap().push((line, traceparent));
                             }
                             if to_vendor.write_all(&buf[..n]).await.is_err() {
                                 break;
@@ -154,8 +174,21 @@ impl VendorFront {
             .lock()
             .unwrap()
             .iter()
-            .filter(|l| l.starts_with(&want))
+            .filter(|(l, _)| l.starts_with(&want))
             .count()
+    }
+
+    /// The `traceparent` each request with this method and path prefix carried (`None`: it
+    /// carried none), in arrival order.
+    pub(crate) fn traceparents(&self, method: &str, prefix: &str) -> Vec<Option<String>> {
+        let want = format!("{method} {prefix}");
+        self.heads
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(l, _)| l.starts_with(&want))
+            .map(|(_, t)| t.clone())
+            .collect()
     }
 
     pub(crate) fn lose_answers(&self, lose: bool) {
