@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod candidates;
+pub mod connection_calls;
 pub mod connections;
 pub mod events;
 pub mod health;
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit_log::router())
         .merge(providers::router())
         .merge(connections::router())
+        .merge(connection_calls::router())
         .merge(passthrough::router())
         .merge(templates::router())
         .merge(candidates::router())

@@ -9,6 +9,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod browser;
+mod call_log;
 mod capacity;
 mod cli;
 mod connection_health;
