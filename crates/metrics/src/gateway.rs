@@ -18,6 +18,7 @@ pub struct GatewayMetrics {
     pub inbound_webhooks: Family<Counter, 2>,
     pub poller_reads: Family<Counter, 1>,
     pub poller_sweep_pages: Family<Counter, 1>,
+    pub observations_dropped: Family<Counter, 1>,
     /// Rows the retention job stripped, by kind (results, remote_data, event_payloads).
     pub retention_stripped: Family<Counter, 1>,
     /// Candidate erasures carried out (a repeated erase is not counted).
@@ -103,6 +104,11 @@ impl GatewayMetrics {
                 "Interviews read from vendors by the poller, by outcome (ok, failed; swept = refreshed from a list page).",
                 ["outcome"],
             ),
+            observations_dropped: Family::new(
+                "gateway_vendor_call_observations_dropped_total",
+                "Vendor call observations dropped because their writer's queue was full (health, call_log).",
+                ["queue"],
+            ),
             poller_sweep_pages: Family::new(
                 "gateway_poller_sweep_pages_total",
                 "List pages the poller read to refresh a template's due interviews (one vendor call each).",
@@ -142,6 +148,7 @@ impl GatewayMetrics {
         self.inbound_webhooks.render(out);
         self.poller_reads.render(out);
         self.poller_sweep_pages.render(out);
+        self.observations_dropped.render(out);
         self.retention_stripped.render(out);
         self.candidates_erased.render(out);
         self.partner_callbacks.render(out);

@@ -34,6 +34,10 @@ impl CallObserver for LogSink {
         let request_id = crate::http::request_context::current_request_id();
         if self.tx.try_send(entry(call, request_id)).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            gateway_metrics::metrics()
+                .observations_dropped
+                .with(["call_log"])
+                .inc();
         }
     }
 }

@@ -38,6 +38,10 @@ impl CallObserver for CallSink {
         }
         if self.tx.try_send(call.clone()).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            gateway_metrics::metrics()
+                .observations_dropped
+                .with(["health"])
+                .inc();
         }
     }
 }
