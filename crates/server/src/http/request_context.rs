@@ -29,6 +29,8 @@ struct Current {
 
 tokio::task_local! {
     static CURRENT: Current;
+    /// The trace of a background job run (no client request).
+    static JOB: TraceContext;
 }
 
 /// The id of the request being served on this task, if any.
@@ -39,7 +41,18 @@ pub fn current_request_id() -> Option<String> {
 /// The trace of the request being served on this task, if any: vendor calls made for it
 /// carry children of it.
 pub fn current_trace() -> Option<TraceContext> {
-    CURRENT.try_with(|c| c.trace.clone()).ok()
+    CURRENT
+        .try_with(|c| c.trace.clone())
+        .or_else(|_| JOB.try_with(Clone::clone))
+        .ok()
+}
+
+/// Run one background job under a trace of its own, so its vendor calls carry one trace id
+/// (in their `traceparent` and in the call log) and its log line names it.
+pub async fn in_job_trace<F: std::future::Future>(job: &'static str, f: F) -> F::Output {
+    let trace = TraceContext::start(true);
+    tracing::debug!(job, trace_id = %trace.trace_id_hex(), "job run");
+    JOB.scope(trace, f).await
 }
 
 /// The client's trace continued (a new span of the gateway's own), or a new trace.

@@ -15,7 +15,8 @@ use crate::state::AppState;
 /// Poll what is due; answers how many interviews were read. Its vendor calls are background
 /// work: they never take the reserve of a connection's budget kept for clients.
 pub async fn poll_due(state: &AppState) -> usize {
-    provider_http::budget::in_background(poll_due_now(state)).await
+    let run = provider_http::budget::in_background(poll_due_now(state));
+    crate::http::request_context::in_job_trace("poller", run).await
 }
 
 async fn poll_due_now(state: &AppState) -> usize {

@@ -177,6 +177,50 @@ async fn a_sweep_reads_pages_and_only_changed_interviews_alone() {
             assert_eq!(events, ["interview.invited"], "{id}");
         }
     }
+    // The poller's calls are background work: in the call log with its run's trace, no
+    // client request id.
+    let conn: Value = app
+        .admin(Method::GET, "/v1/connections")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conn = conn["data"][0]["id"].as_str().unwrap().to_string();
+    let started = std::time::Instant::now();
+    let listed = loop {
+        let log: Value = app
+            .admin(
+                Method::GET,
+                &format!("/v1/connections/{conn}/calls?operation=list_interviews"),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let listed = log["data"].as_array().unwrap().clone();
+        if listed.len() >= 2 || started.elapsed() > Duration::from_secs(10) {
+            break listed;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(
+        listed.iter().all(|c| c["request_id"].is_null()),
+        "{listed:?}"
+    );
+    assert!(
+        listed.iter().all(|c| c["trace_id"].is_string()),
+        "{listed:?}"
+    );
+    assert_eq!(
+        listed[0]["trace_id"], listed[1]["trace_id"],
+        "one run, one trace"
+    );
+
     // Every one is synced, the unchanged ones from the pages.
     let (unsynced,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM interviews WHERE last_synced_at IS NULL OR last_synced_at < now() - interval '30 seconds'",
