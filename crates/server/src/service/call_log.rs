@@ -3,7 +3,6 @@
 //! writer per process inserts what the queue holds in batches, off the request path. When
 //! the queue is full a row is dropped and counted, never waited for.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,15 +24,13 @@ const MAX_ERROR: usize = 300;
 
 pub struct LogSink {
     tx: mpsc::Sender<VendorCallEntry>,
-    /// Rows dropped because the queue was full.
-    pub dropped: AtomicU64,
 }
 
 impl CallObserver for LogSink {
     fn observe(&self, call: &VendorCall) {
         let request_id = crate::http::request_context::current_request_id();
         if self.tx.try_send(entry(call, request_id)).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+            // Counted where an operator sees it.
             gateway_metrics::metrics()
                 .observations_dropped
                 .with(["call_log"])
@@ -98,10 +95,7 @@ impl CallObserver for Both {
 
 pub fn channel() -> (Observer, mpsc::Receiver<VendorCallEntry>) {
     let (tx, rx) = mpsc::channel(QUEUE);
-    let sink = LogSink {
-        tx,
-        dropped: AtomicU64::new(0),
-    };
+    let sink = LogSink { tx };
     (Observer(Arc::new(sink)), rx)
 }
 

@@ -5,7 +5,6 @@
 //! (`ConnectionHealthStore`), which emits `connection.unhealthy` / `connection.recovered`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,8 +26,6 @@ const TRUST_HEALTHY: Duration = Duration::from_secs(10);
 /// The observer handed to every `ConnectionContext`.
 pub struct CallSink {
     tx: mpsc::Sender<VendorCall>,
-    /// Observations dropped because the queue was full.
-    pub dropped: AtomicU64,
 }
 
 impl CallObserver for CallSink {
@@ -37,7 +34,7 @@ impl CallObserver for CallSink {
             return;
         }
         if self.tx.try_send(call.clone()).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+            // Counted where an operator sees it.
             gateway_metrics::metrics()
                 .observations_dropped
                 .with(["health"])
@@ -49,10 +46,7 @@ impl CallObserver for CallSink {
 /// The observer and the queue its writer reads.
 pub fn channel() -> (Observer, mpsc::Receiver<VendorCall>) {
     let (tx, rx) = mpsc::channel(QUEUE);
-    let sink = CallSink {
-        tx,
-        dropped: AtomicU64::new(0),
-    };
+    let sink = CallSink { tx };
     (Observer(Arc::new(sink)), rx)
 }
 
