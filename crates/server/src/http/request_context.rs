@@ -58,12 +58,10 @@ pub async fn in_job_trace<F: std::future::Future>(job: &'static str, f: F) -> F:
 /// The client's trace continued (a new span of the gateway's own), or a new trace.
 fn trace_of(req: &Request) -> TraceContext {
     let header = |name: &HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
-    match header(&TRACEPARENT) {
-        Some(parent) => TraceContext::parse(parent, header(&TRACESTATE))
-            .map(|t| t.child())
-            .unwrap_or_else(|| TraceContext::start(true)),
-        None => TraceContext::start(true),
-    }
+    header(&TRACEPARENT)
+        .and_then(|parent| TraceContext::parse(parent, header(&TRACESTATE)))
+        .map(|t| t.child())
+        .unwrap_or_else(|| TraceContext::start(true))
 }
 
 /// A client's id is echoed only when it is short printable ASCII: it ends up in logs and

@@ -61,9 +61,9 @@ pub fn next_read(
 mod tests {
     use super::*;
 
-    #[test]
-    fn recent_interviews_keep_the_interval_and_older_ones_back_off() {
-        let c = PollerConfig {
+    /// The defaults: 300 s, back-off after 24 h / 7 d, reconcile hourly.
+    fn config() -> PollerConfig {
+        PollerConfig {
             enabled: true,
             interval_secs: 300,
             tick_secs: 5,
@@ -72,7 +72,12 @@ mod tests {
             backoff_factors: vec![4, 12],
             reconcile_interval_secs: 3600,
             sweep: true,
-        };
+        }
+    }
+
+    #[test]
+    fn recent_interviews_keep_the_interval_and_older_ones_back_off() {
+        let c = config();
         assert_eq!(factor(&c, Duration::hours(1)), 1);
         assert_eq!(factor(&c, Duration::hours(24)), 4);
         assert_eq!(factor(&c, Duration::days(6)), 4);
@@ -93,16 +98,7 @@ mod tests {
 
     #[test]
     fn webhook_fed_connections_only_reconcile() {
-        let c = PollerConfig {
-            enabled: true,
-            interval_secs: 300,
-            tick_secs: 5,
-            batch: 50,
-            backoff_after_hours: vec![24, 168],
-            backoff_factors: vec![4, 12],
-            reconcile_interval_secs: 3600,
-            sweep: true,
-        };
+        let c = config();
         let now = Utc::now();
         assert!(webhook_fed(&c, Some(now - Duration::minutes(59)), now));
         assert!(!webhook_fed(&c, Some(now - Duration::minutes(61)), now));
