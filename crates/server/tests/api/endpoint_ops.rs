@@ -179,7 +179,16 @@ async fn patch_test_and_recover(app: TestApp) {
     let (_, second) = call(&app, &key, Method::POST, &format!("{path}/test"), json!({})).await;
     let got = rx.wait_for(2, Duration::from_secs(5)).await;
     assert_eq!(got.len(), 2);
-    let failing = get_endpoint(&app, &key, &id).await;
+    // The receiver has the delivery before the sender has recorded its failure: wait
+    // (bounded) for the record.
+    let started = std::time::Instant::now();
+    let failing = loop {
+        let e = get_endpoint(&app, &key, &id).await;
+        if e["failing_since"].is_string() || started.elapsed() > Duration::from_secs(5) {
+            break e;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert!(failing["failing_since"].is_string(), "{failing}");
     let (status, e) = call(&app, &key, Method::PATCH, &path, json!({"disabled": true})).await;
     assert_eq!(status, 200);
