@@ -1,6 +1,7 @@
 //! Capacity: the outbound budget every vendor call spends (where it is counted, chosen
 //! from the configuration), and the gateway-wide bound on work in flight.
 
+pub mod cadence;
 mod redis_budget;
 pub mod shedding;
 mod store_budget;

@@ -9,6 +9,7 @@ use gateway_store::{ReceiptStatus, StoredConnection};
 use serde_json::json;
 
 use super::{connections, interviews};
+use crate::capacity::cadence;
 use crate::http::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -258,7 +259,28 @@ async fn process_inner(state: &AppState, receipt_id: uuid::Uuid) -> ApiResult<Op
             tracing::info!(interview_id = %id, error = %e, "refresh after a webhook failed; the poller will retry");
         }
     }
+    if can_poll {
+        reconcile_later(state, ws, id).await;
+    }
     Ok(Some(id))
+}
+
+/// A webhook just arrived for this interview's connection: its changes are pushed, so the
+/// poller reads it next only to reconcile (the record and refresh above scheduled it at the
+/// plain interval, as every read does).
+async fn reconcile_later(state: &AppState, ws: WorkspaceId, id: InterviewId) {
+    let cfg = &state.config.poller;
+    let Ok(Some(iv)) = state.store.get_interview(ws, id).await else {
+        return;
+    };
+    if !cfg.enabled || iv.status.is_terminal() {
+        return;
+    }
+    if let Some(later) = cadence::next_read(cfg, iv.created_at, now(), true) {
+        if let Err(e) = state.store.reschedule_poll(ws, id, Some(later)).await {
+            tracing::warn!(interview_id = %id, error = %e, "cannot move a webhook-fed poll to reconciliation");
+        }
+    }
 }
 
 /// Process receipts a crash left pending.

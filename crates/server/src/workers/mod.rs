@@ -8,7 +8,6 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub mod cadence;
 pub mod call_log_prune;
 pub mod outbound_webhooks;
 pub mod partner_callbacks;

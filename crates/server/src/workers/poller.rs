@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use gateway_core::time::now;
 use gateway_core::{ConnectionId, Interview, WorkspaceId};
 
-use super::{cadence, sweep};
+use super::sweep;
+use crate::capacity::cadence;
 use crate::service::{interviews, settle};
 use crate::state::AppState;
 

@@ -445,6 +445,18 @@ async fn a_webhook_fed_connection_is_polled_only_to_reconcile() {
     )
     .await;
     crate::inbound::wait_for_events(&app, &id, 2).await;
+    // The webhook's own processing (its record, then the refresh read it asks for) ends by
+    // moving the next read to reconciliation.
+    let started = Instant::now();
+    while next_poll_in(&pool, &id).await < 3550.0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the webhook left the next poll at {} s",
+            next_poll_in(&pool, &id).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // And the poller's own read keeps it there.
     let secs = polled_once_more(&app, &pool, &id).await;
     assert!((3550.0..=3600.0).contains(&secs), "next poll in {secs} s");
 }
