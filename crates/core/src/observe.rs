@@ -31,6 +31,10 @@ pub struct VendorCall {
     /// The trace id and this attempt's own span id (the one sent as `traceparent`).
     pub trace_id: Option<String>,
     pub span_id: Option<String>,
+    /// The span the attempt was made under (the API request's or the job run's).
+    pub parent_span_id: Option<String>,
+    /// Whether its trace is sampled: only sampled attempts are exported as spans.
+    pub sampled: bool,
 }
 
 /// Told of every attempt. Called on the request path: implementations must not block

@@ -12,6 +12,10 @@ pub struct TraceContext {
     pub trace_id: [u8; 16],
     /// This hop's span: the parent of whatever it calls.
     pub span_id: [u8; 8],
+    /// The span this one was made under, when it is the gateway's own child of one (what
+    /// an exported span names as its parent). `None` for a trace the gateway starts and for
+    /// a hop read from a client's header.
+    pub parent_span_id: Option<[u8; 8]>,
     pub sampled: bool,
     /// Vendor-specific trace data, carried on unchanged (already checked to be sane).
     pub tracestate: Option<String>,
@@ -47,6 +51,7 @@ impl TraceContext {
         Some(TraceContext {
             trace_id,
             span_id,
+            parent_span_id: None,
             sampled: flags & 1 == 1,
             tracestate: tracestate.and_then(sane_tracestate),
         })
@@ -57,6 +62,7 @@ impl TraceContext {
         TraceContext {
             trace_id: nonzero(rand::random),
             span_id: nonzero(rand::random),
+            parent_span_id: None,
             sampled,
             tracestate: None,
         }
@@ -66,6 +72,7 @@ impl TraceContext {
     pub fn child(&self) -> Self {
         TraceContext {
             span_id: nonzero(rand::random),
+            parent_span_id: Some(self.span_id),
             ..self.clone()
         }
     }
@@ -147,6 +154,8 @@ mod tests {
         let c = t.child();
         assert_eq!(c.trace_id, t.trace_id);
         assert_ne!(c.span_id, t.span_id);
+        assert_eq!(t.parent_span_id, None);
+        assert_eq!(c.parent_span_id, Some(t.span_id));
     }
 
     #[test]

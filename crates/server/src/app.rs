@@ -14,7 +14,7 @@ use crate::auth::{middleware::require_api_key, Authenticator, KeyHasher};
 use crate::config::{Config, RateLimitBackend};
 use crate::http::error::ApiError;
 use crate::http::idempotency::idempotency;
-use crate::http::request_context::{request_context, RequestLimits};
+use crate::http::request_context::{request_context, RequestSettings};
 use crate::rate_limit::{
     rate_limit, KeyQuota, Limiter, MemoryLimiter, RateLimitState, RedisLimiter,
 };
@@ -117,10 +117,13 @@ impl Gateway {
         });
         let (health_observer, calls) = crate::service::connection_health::channel();
         let (log_observer, logged) = crate::service::call_log::channel();
-        let call_observer = gateway_core::Observer(Arc::new(crate::service::call_log::Both(
-            health_observer,
-            log_observer,
-        )));
+        let spans = crate::telemetry::spans::SpanExport::start(&config.telemetry)?.map(Arc::new);
+        let mut observers = vec![health_observer, log_observer];
+        if let Some(s) = &spans {
+            observers.push(gateway_core::Observer(s.clone()));
+        }
+        let call_observer =
+            gateway_core::Observer(Arc::new(crate::service::call_log::Fanout(observers)));
         let gateway = Self {
             state: AppState::new(StateInner {
                 registry,
@@ -132,6 +135,7 @@ impl Gateway {
                 master_key,
                 auth,
                 call_observer,
+                spans,
                 call_queue: std::sync::Mutex::new(Some(calls)),
                 call_log_queue: std::sync::Mutex::new(Some(logged)),
             }),
@@ -152,8 +156,9 @@ impl Gateway {
     pub fn router(&self) -> Router {
         let (api, openapi) = crate::api::router().split_for_parts();
         let openapi = crate::http::openapi::finish(openapi);
-        let limits = RequestLimits {
+        let settings = RequestSettings {
             timeout: self.state.config.request_timeout(),
+            spans: self.state.spans.clone(),
         };
         // Swagger UI's assets are compiled in (`vendored`): /docs works offline.
         let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi);
@@ -188,7 +193,7 @@ impl Gateway {
             require_api_key,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            limits,
+            settings,
             request_context,
         ))
         .layer(axum::middleware::from_fn_with_state(
@@ -232,6 +237,10 @@ impl Gateway {
             let _ = w.await;
         }
         self.state.auth.flush_usage().await;
+        if let Some(spans) = self.state.spans.clone() {
+            // The SDK's shutdown waits for its last export: off the async workers.
+            let _ = tokio::task::spawn_blocking(move || spans.shutdown()).await;
+        }
         result
     }
 }

@@ -121,10 +121,10 @@ async fn main() -> std::process::ExitCode {
     };
     telemetry::init(&config.log);
     if config.telemetry.exports() {
-        // Said out loud: a collector that receives nothing should not be a mystery.
-        tracing::warn!(
+        tracing::info!(
             otlp_endpoint = %config.telemetry.otlp_endpoint,
-            "telemetry.otlp_endpoint is set, but this build does not export spans yet; traces are carried (traceparent) and logged (trace_id) only"
+            sampling_ratio = config.telemetry.sampling_ratio,
+            "exporting spans over OTLP/HTTP"
         );
     }
     match run(cli.command.unwrap_or(Command::Serve), config).await {

@@ -26,6 +26,8 @@ pub struct StateInner {
     pub limiter: Arc<crate::rate_limit::Limiter>,
     /// Told of every vendor call (`service::connection_health` and `service::call_log`).
     pub call_observer: gateway_core::Observer,
+    /// The OTLP span exporter, when `telemetry.otlp_endpoint` is set.
+    pub spans: Option<Arc<crate::telemetry::spans::SpanExport>>,
     /// The observer's queue, until the workers start its writer.
     pub call_queue: crate::service::connection_health::PendingQueue,
     /// The call log's queue, until the workers start its writer (`service::call_log`).

@@ -36,5 +36,7 @@ pub(crate) fn report(
         error: error.map(str::to_string),
         trace_id: hop.map(TraceContext::trace_id_hex),
         span_id: hop.map(TraceContext::span_id_hex),
+        parent_span_id: ctx.trace.as_ref().map(TraceContext::span_id_hex),
+        sampled: hop.is_some_and(|h| h.sampled),
     });
 }

@@ -24,6 +24,10 @@ pub struct TelemetryConfig {
     /// The share of traces the gateway starts that are sampled (0.0–1.0). A client's
     /// `traceparent` sampled flag is followed instead.
     pub sampling_ratio: f64,
+    /// How long finished spans wait to be sent together (the batch processor's delay).
+    pub batch_delay_ms: u64,
+    /// How long one export to the collector may take before it is given up.
+    pub export_timeout_secs: u64,
 }
 
 impl TelemetryConfig {

@@ -55,6 +55,26 @@ fn telemetry_is_off_by_default_and_checked_when_on() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("telemetry.otlp_endpoint"), "{err}");
+    // The batch settings matter only when exporting, and are checked then.
+    let exporting_with = |k: &str, v: u64| {
+        Config::from_figment(
+            Figment::from(Toml::string(DEFAULT_TOML))
+                .merge(Serialized::default(
+                    "telemetry.otlp_endpoint",
+                    "http://127.0.0.1:4318",
+                ))
+                .merge(Serialized::default(k, v)),
+        )
+    };
+    let err = exporting_with("telemetry.batch_delay_ms", 0)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("telemetry.batch_delay_ms"), "{err}");
+    let err = exporting_with("telemetry.export_timeout_secs", 0)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("telemetry.export_timeout_secs"), "{err}");
+    assert!(exporting_with("telemetry.batch_delay_ms", 200).is_ok());
     figment::Jail::expect_with(|jail| {
         jail.set_env("GATEWAY_TELEMETRY__OTLP_ENDPOINT", "http://127.0.0.1:4318");
         let c = Config::load(None).unwrap();

@@ -188,6 +188,18 @@ impl Config {
             if t.service_name.trim().is_empty() {
                 return Err(invalid("telemetry.service_name", "must not be empty"));
             }
+            if !(10..=60_000).contains(&t.batch_delay_ms) {
+                return Err(invalid(
+                    "telemetry.batch_delay_ms",
+                    "must be between 10 and 60000",
+                ));
+            }
+            if !(1..=60).contains(&t.export_timeout_secs) {
+                return Err(invalid(
+                    "telemetry.export_timeout_secs",
+                    "must be between 1 and 60",
+                ));
+            }
         }
         if self.connection_health.unavailable_after_secs > 315_360_000 {
             return Err(invalid(

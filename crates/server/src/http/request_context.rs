@@ -4,8 +4,9 @@
 //! logs one line for it carrying both ids, and makes sure even errors produced outside
 //! handlers (router 404/405, body limits) leave as problem+json.
 
+use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderName, HeaderValue};
@@ -13,8 +14,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use gateway_core::TraceContext;
+use opentelemetry::trace::SpanKind;
+use opentelemetry::KeyValue;
 
 use crate::http::error::{ApiError, ErrorCode, PROBLEM_JSON};
+use crate::telemetry::spans::{FinishedSpan, SpanExport};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -48,20 +52,44 @@ pub fn current_trace() -> Option<TraceContext> {
 }
 
 /// Run one background job under a trace of its own, so its vendor calls carry one trace id
-/// (in their `traceparent` and in the call log) and its log line names it.
-pub async fn in_job_trace<F: std::future::Future>(job: &'static str, f: F) -> F::Output {
-    let trace = TraceContext::start(true);
+/// (in their `traceparent` and in the call log), its log line names it, and (when
+/// exporting) it is one `job <name>` span with its vendor calls beneath.
+pub async fn in_job_trace<F: std::future::Future>(
+    spans: Option<&SpanExport>,
+    job: &'static str,
+    f: F,
+) -> F::Output {
+    let trace = TraceContext::start(spans.is_none_or(SpanExport::sample_new_trace));
     tracing::debug!(job, trace_id = %trace.trace_id_hex(), "job run");
-    JOB.scope(trace, f).await
+    let Some(spans) = spans else {
+        return JOB.scope(trace, f).await;
+    };
+    let start = SystemTime::now();
+    let out = JOB.scope(trace.clone(), f).await;
+    spans.record(FinishedSpan {
+        name: Cow::Owned(format!("job {job}")),
+        kind: SpanKind::Internal,
+        trace,
+        parent_is_remote: false,
+        start,
+        end: SystemTime::now(),
+        attributes: vec![KeyValue::new("gateway.job", job)],
+        error: None,
+    });
+    out
 }
 
-/// The client's trace continued (a new span of the gateway's own), or a new trace.
-fn trace_of(req: &Request) -> TraceContext {
+/// The client's trace continued (a new span of the gateway's own), or a new trace; and
+/// whether it was the client's.
+fn trace_of(req: &Request, spans: Option<&SpanExport>) -> (TraceContext, bool) {
     let header = |name: &HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
-    header(&TRACEPARENT)
-        .and_then(|parent| TraceContext::parse(parent, header(&TRACESTATE)))
-        .map(|t| t.child())
-        .unwrap_or_else(|| TraceContext::start(true))
+    match header(&TRACEPARENT).and_then(|parent| TraceContext::parse(parent, header(&TRACESTATE))) {
+        Some(client) => (client.child(), true),
+        None => (
+            TraceContext::start(spans.is_none_or(SpanExport::sample_new_trace)),
+            false,
+        ),
+    }
 }
 
 /// A client's id is echoed only when it is short printable ASCII: it ends up in logs and
@@ -72,17 +100,20 @@ fn client_request_id(value: &HeaderValue) -> Option<Arc<str>> {
     ok.then(|| Arc::from(s))
 }
 
-#[derive(Clone, Copy)]
-pub struct RequestLimits {
+/// What the outermost middleware needs: the time bound, and the span exporter if any.
+#[derive(Clone)]
+pub struct RequestSettings {
     pub timeout: std::time::Duration,
+    pub spans: Option<Arc<SpanExport>>,
 }
 
 pub async fn request_context(
-    State(limits): State<RequestLimits>,
+    State(settings): State<RequestSettings>,
     mut req: Request,
     next: Next,
 ) -> Response {
     let started = Instant::now();
+    let started_at = SystemTime::now();
     let id: Arc<str> = req
         .headers()
         .get(&REQUEST_ID)
@@ -91,7 +122,9 @@ pub async fn request_context(
     if let Ok(v) = HeaderValue::from_str(&id) {
         req.headers_mut().insert(REQUEST_ID, v);
     }
-    let trace = trace_of(&req);
+    let (trace, continued) = trace_of(&req, settings.spans.as_deref());
+    // Kept only when it will be exported.
+    let exported = settings.spans.as_ref().map(|_| trace.clone());
     let traceparent = trace.traceparent();
     let trace_id = trace.trace_id_hex();
     let method = req.method().clone();
@@ -107,13 +140,13 @@ pub async fn request_context(
     };
     let mut res = CURRENT
         .scope(current, async move {
-            let res = match tokio::time::timeout(limits.timeout, next.run(req)).await {
+            let res = match tokio::time::timeout(settings.timeout, next.run(req)).await {
                 Ok(res) => res,
                 Err(_) => ApiError::new(
                     ErrorCode::Timeout,
                     format!(
                         "the request did not finish within {} s",
-                        limits.timeout.as_secs()
+                        settings.timeout.as_secs()
                     ),
                 )
                 .into_response(),
@@ -134,6 +167,23 @@ pub async fn request_context(
         .with([route.as_str(), method.as_str(), res.status().as_str()])
         .observe(elapsed);
     let status = res.status().as_u16();
+    if let (Some(spans), Some(trace)) = (&settings.spans, exported) {
+        spans.record(FinishedSpan {
+            name: Cow::Owned(format!("{method} {route}")),
+            kind: SpanKind::Server,
+            trace,
+            parent_is_remote: continued,
+            start: started_at,
+            end: SystemTime::now(),
+            attributes: vec![
+                KeyValue::new("http.request.method", method.to_string()),
+                KeyValue::new("http.route", route.clone()),
+                KeyValue::new("http.response.status_code", i64::from(status)),
+                KeyValue::new("gateway.request_id", id.to_string()),
+            ],
+            error: (status >= 500).then(|| format!("answered {status}")),
+        });
+    }
     let latency_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
     if status >= 500 {
         tracing::error!(request_id = %id, %trace_id, %method, %route, status, latency_ms, "request failed");

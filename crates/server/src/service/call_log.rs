@@ -83,13 +83,15 @@ fn scrub(text: &str) -> String {
     masked.join(" ").chars().take(MAX_ERROR).collect()
 }
 
-/// Tell both observers of every attempt: connection health and the call log.
-pub struct Both(pub Observer, pub Observer);
+/// Tell every observer of every attempt: connection health, the call log, and (when
+/// exporting) the span exporter.
+pub struct Fanout(pub Vec<Observer>);
 
-impl CallObserver for Both {
+impl CallObserver for Fanout {
     fn observe(&self, call: &VendorCall) {
-        self.0 .0.observe(call);
-        self.1 .0.observe(call);
+        for o in &self.0 {
+            o.0.observe(call);
+        }
     }
 }
 

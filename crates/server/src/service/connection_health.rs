@@ -150,6 +150,8 @@ mod tests {
                 .then(|| "cannot connect to x:1".to_string()),
             trace_id: None,
             span_id: None,
+            parent_span_id: None,
+            sampled: false,
         }
     }
 

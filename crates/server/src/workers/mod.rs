@@ -15,6 +15,7 @@ pub mod poller;
 pub mod retention;
 pub mod sweep;
 
+use crate::http::request_context::in_job_trace;
 use crate::service::inbound_webhooks;
 use crate::state::AppState;
 
@@ -103,7 +104,8 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()
         move || {
             let (s, holder) = (s.clone(), holder.clone());
             async move {
-                if let Err(e) = call_log_prune::run_once(&s, &holder).await {
+                let run = call_log_prune::run_once(&s, &holder);
+                if let Err(e) = in_job_trace(s.spans.as_deref(), "call_log_prune", run).await {
                     tracing::warn!(error = %e, "vendor call log prune failed; retried next tick");
                 }
             }
@@ -152,7 +154,8 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()
             move || {
                 let (s, holder) = (s.clone(), holder.clone());
                 async move {
-                    if let Err(e) = retention::run_once(&s, &holder).await {
+                    let run = retention::run_once(&s, &holder);
+                    if let Err(e) = in_job_trace(s.spans.as_deref(), "retention", run).await {
                         tracing::warn!(error = %e, "retention pass failed; retried next tick");
                     }
                 }

@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// work: they never take the reserve of a connection's budget kept for clients.
 pub async fn poll_due(state: &AppState) -> usize {
     let run = provider_http::budget::in_background(poll_due_now(state));
-    crate::http::request_context::in_job_trace("poller", run).await
+    crate::http::request_context::in_job_trace(state.spans.as_deref(), "poller", run).await
 }
 
 async fn poll_due_now(state: &AppState) -> usize {

@@ -1,3 +1,8 @@
+//! What the gateway tells operators about itself: its log lines, and (when configured)
+//! its spans over OTLP.
+
+pub mod spans;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
