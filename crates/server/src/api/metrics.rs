@@ -1,6 +1,7 @@
 //! `/metrics`: Prometheus text. What the process recorded (HTTP, vendor calls, limits,
 //! webhooks, the poller) plus values read at scrape time (queue depth, poller lag, memory).
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -11,6 +12,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::state::AppState;
+
+/// The per-connection lag lists at most this many connections (the most lagging): a
+/// scrape stays bounded however many connections fall behind.
+const LAG_CONNECTIONS: i64 = 200;
 
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -45,15 +50,27 @@ async fn scrape_time_gauges(state: &AppState, out: &mut String) {
         Err(_) => tracing::warn!("metrics: the webhook queue query timed out"),
     }
     let at = gateway_core::time::now();
-    match tokio::time::timeout(bound, state.store.oldest_due_poll(at)).await {
-        Ok(Ok(oldest)) => gauge(
-            out,
-            "gateway_poller_lag_seconds",
-            "How long the longest-waiting due interview has waited for its poll (0: none due).",
-            oldest
-                .map(|due| (at - due).num_milliseconds().max(0) as f64 / 1000.0)
-                .unwrap_or(0.0),
-        ),
+    match tokio::time::timeout(bound, state.store.oldest_due_polls(at, LAG_CONNECTIONS)).await {
+        Ok(Ok(oldest)) => {
+            let lag = |due: chrono::DateTime<chrono::Utc>| {
+                (at - due).num_milliseconds().max(0) as f64 / 1000.0
+            };
+            gauge(
+                out,
+                "gateway_poller_lag_seconds",
+                "How long the longest-waiting due interview has waited for its poll (0: none due).",
+                oldest.first().map(|(_, due)| lag(*due)).unwrap_or(0.0),
+            );
+            out.push_str("# HELP gateway_poller_connection_lag_seconds Per connection with polls due: how long its longest-waiting one has waited (the most lagging connections).\n");
+            out.push_str("# TYPE gateway_poller_connection_lag_seconds gauge\n");
+            for (connection, due) in oldest {
+                let _ = writeln!(
+                    out,
+                    "gateway_poller_connection_lag_seconds{{connection=\"{connection}\"}} {}",
+                    lag(due)
+                );
+            }
+        }
         Ok(Err(e)) => tracing::warn!(error = %e, "metrics: cannot read the poll queue"),
         Err(_) => tracing::warn!("metrics: the poll queue query timed out"),
     }

@@ -460,3 +460,54 @@ async fn a_webhook_fed_connection_is_polled_only_to_reconcile() {
     let secs = polled_once_more(&app, &pool, &id).await;
     assert!((3550.0..=3600.0).contains(&secs), "next poll in {secs} s");
 }
+
+/// `/metrics` names each connection whose polls are late, by how long its longest-waiting
+/// one has waited, beside the fleet-wide lag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poll_lag_is_reported_per_connection() {
+    // No poller here: nothing catches up while the lag is read.
+    let app = TestApp::spawn_with(Backend::Postgres, &[("poller.enabled", json!(false))]).await;
+    let (hm, template) = app.heymilo_template(&app.admin_key).await;
+    let iv: Value = app
+        .admin(Method::POST, "/v1/interviews")
+        .json(&json!({"template_id": template, "candidate": {"email": "late@example.com"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id: gateway_core::InterviewId = iv["id"].as_str().unwrap().parse().unwrap();
+    let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE interviews SET next_poll_at = now() - interval '90 seconds' WHERE id = $1")
+        .bind(id.as_uuid())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |prefix: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let lag = value(&format!(
+        "gateway_poller_connection_lag_seconds{{connection=\"{}\"}} ",
+        hm.connection_id
+    ));
+    assert!((89.0..120.0).contains(&lag), "connection lag {lag}");
+    assert_eq!(
+        value("gateway_poller_lag_seconds "),
+        lag,
+        "the fleet's is the worst one's"
+    );
+}

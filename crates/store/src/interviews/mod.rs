@@ -162,8 +162,13 @@ pub trait InterviewStore: Send + Sync {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<(WorkspaceId, InterviewId)>>;
-    /// When the longest-waiting due poll was due (`None`: nothing is due): the poller's lag.
-    async fn oldest_due_poll(&self, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Per connection with polls due, when its longest-waiting one was due, longest-waiting
+    /// connection first (at most `limit`; empty: nothing is due): the poller's lag.
+    async fn oldest_due_polls(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<(ConnectionId, DateTime<Utc>)>>;
     /// Release a poll lease without a state change, scheduling the next poll.
     async fn reschedule_poll(
         &self,

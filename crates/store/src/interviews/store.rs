@@ -214,16 +214,18 @@ for_each_backend! {
             Ok(rows.into_iter().map(|(w, i)| (WorkspaceId::from_uuid(w), InterviewId::from_uuid(i))).collect())
         }
 
-        async fn oldest_due_poll(&self, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
-            // ORDER BY … LIMIT 1 rides the partial index on next_poll_at.
-            let row: Option<(DateTime<Utc>,)> = sqlx::query_as(
-                "SELECT next_poll_at FROM interviews WHERE next_poll_at IS NOT NULL AND next_poll_at <= $1
-                 ORDER BY next_poll_at LIMIT 1",
+        async fn oldest_due_polls(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<(ConnectionId, DateTime<Utc>)>> {
+            // Only due rows are grouped, through the partial index on next_poll_at.
+            let rows: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+                "SELECT connection_id, MIN(next_poll_at) AS due FROM interviews
+                 WHERE next_poll_at IS NOT NULL AND next_poll_at <= $1
+                 GROUP BY connection_id ORDER BY due LIMIT $2",
             )
             .bind(now)
-            .fetch_optional(&self.pool)
+            .bind(limit)
+            .fetch_all(&self.pool)
             .await?;
-            Ok(row.map(|(at,)| at))
+            Ok(rows.into_iter().map(|(c, due)| (ConnectionId::from_uuid(c), due)).collect())
         }
 
         async fn reschedule_poll(&self, ws: WorkspaceId, id: InterviewId, next_poll_at: Option<DateTime<Utc>>) -> StoreResult<()> {

@@ -350,19 +350,48 @@ async fn polls_are_leased_to_one_taker(db: TestDatabase) {
     for id in &ids {
         s.reschedule_poll(ws, *id, Some(past)).await.unwrap();
     }
+    // Another connection (another workspace's) with one poll due, 2 s less late.
+    let (ws2, other) = interviews_for(&s, &["q@example.com"]).await;
+    s.reschedule_poll(ws2, other[0], Some(past + Duration::seconds(2)))
+        .await
+        .unwrap();
+    let conn = |ws, id| {
+        let s = s.clone();
+        async move {
+            s.get_interview(ws, id)
+                .await
+                .unwrap()
+                .unwrap()
+                .connection_id
+        }
+    };
+    let (c1, c2) = (conn(ws, ids[0]).await, conn(ws2, other[0]).await);
+    assert_ne!(c1, c2);
     let t = now();
-    let oldest = s.oldest_due_poll(t).await.unwrap().expect("ten are due");
+    let oldest = s.oldest_due_polls(t, 100).await.unwrap();
+    assert_eq!(oldest.len(), 2, "one row per connection: {oldest:?}");
+    assert_eq!(oldest[0].0, c1, "the longest-waiting connection first");
+    assert_eq!(oldest[1].0, c2);
     assert!(
-        (oldest - past).num_milliseconds().abs() <= 1,
-        "the poller's lag is measured from the longest-waiting due poll: {oldest} vs {past}"
+        (oldest[0].1 - past).num_milliseconds().abs() <= 1,
+        "the lag is measured from the longest-waiting due poll: {:?} vs {past}",
+        oldest[0].1
     );
+    assert!(
+        (oldest[1].1 - past - Duration::seconds(2))
+            .num_milliseconds()
+            .abs()
+            <= 1
+    );
+    assert_eq!(s.oldest_due_polls(t, 1).await.unwrap().len(), 1);
     assert_eq!(
-        s.oldest_due_poll(past - Duration::seconds(1))
+        s.oldest_due_polls(past - Duration::seconds(1), 100)
             .await
             .unwrap(),
-        None,
+        vec![],
         "nothing was due before then"
     );
+    s.reschedule_poll(ws2, other[0], None).await.unwrap();
     let lease = t + Duration::seconds(60);
     let (a, b) = tokio::join!(
         s.lease_due_polls(t, lease, 6),
