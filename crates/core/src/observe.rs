@@ -26,7 +26,8 @@ pub struct VendorCall {
     pub attempt: u32,
     /// Whether this attempt's result is what the caller gets (no retry follows).
     pub last: bool,
-    /// Why there was no answer (unreachable, timed out, refused by the egress policy).
+    /// Why there was no answer (unreachable, timed out, refused by the egress policy), or
+    /// for an error answer what the vendor said (its adapter's reading of the body).
     pub error: Option<String>,
     /// The trace id and this attempt's own span id (the one sent as `traceparent`).
     pub trace_id: Option<String>,

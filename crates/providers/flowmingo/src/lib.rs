@@ -50,7 +50,9 @@ impl Flowmingo {
     /// On the gateway's shared client: its pool, outbound budget and bulkheads.
     pub fn on(base: &VendorHttp) -> Self {
         Self {
-            http: base.for_provider(NAME, 0),
+            http: base
+                .for_provider(NAME, 0)
+                .describing_failures(translate::message),
             descriptor: ProviderDescriptor {
                 name: NAME,
                 display_name: "Flowmingo",

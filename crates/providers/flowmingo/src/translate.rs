@@ -484,19 +484,7 @@ pub fn error(
     retry_after: Option<std::time::Duration>,
     scope: &str,
 ) -> ProviderError {
-    let message = match body
-        .get("message")
-        .or_else(|| body.get("detail"))
-        .or_else(|| body.get("error"))
-    {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join("; "),
-        _ => format!("HTTP {status}"),
-    };
+    let message = message(status, body);
     match status {
         401 => ProviderError::InvalidCredentials {
             status: Some(status),
@@ -512,5 +500,23 @@ pub fn error(
             ),
         },
         _ => provider_http::error_for_status(status, None, message, vec![], retry_after),
+    }
+}
+
+/// What Flowmingo said in an error answer: `message` (a string or a list), `detail` or
+/// `error`; the status when none is there.
+pub fn message(status: u16, body: &Value) -> String {
+    match body
+        .get("message")
+        .or_else(|| body.get("detail"))
+        .or_else(|| body.get("error"))
+    {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => format!("HTTP {status}"),
     }
 }

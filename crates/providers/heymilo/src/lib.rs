@@ -70,7 +70,11 @@ impl HeyMilo {
     /// On the gateway's shared client: its pool, outbound budget and bulkheads.
     pub fn on(base: &VendorHttp) -> Self {
         Self {
-            http: base.for_provider(NAME, DOCUMENTED_LIMIT_PER_MINUTE),
+            http: base
+                .for_provider(NAME, DOCUMENTED_LIMIT_PER_MINUTE)
+                .describing_failures(|status, body| {
+                    provider_http::vendor_said(&translate::error(status, body, None))
+                }),
             descriptor: ProviderDescriptor {
                 name: NAME,
                 display_name: "HeyMilo",

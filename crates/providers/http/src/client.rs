@@ -168,8 +168,15 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 pub struct VendorHttp {
     provider: &'static str,
     default_per_minute: u32,
+    /// The adapter's reading of an error answer, for the call log and spans.
+    describe: Option<DescribeFailure>,
     shared: Arc<Shared>,
 }
+
+/// An adapter's reading of its vendor's error answer (status, body as JSON) into words:
+/// what the call log and the attempt's span say the vendor answered. The adapter's own
+/// error parsing, so each vendor's error shape stays inside its adapter.
+pub type DescribeFailure = fn(u16, &serde_json::Value) -> String;
 
 struct Shared {
     client: reqwest::Client,
@@ -235,6 +242,7 @@ impl VendorHttp {
         Self {
             provider,
             default_per_minute,
+            describe: None,
             shared: Arc::new(Shared {
                 client,
                 policy,
@@ -250,8 +258,15 @@ impl VendorHttp {
         Self {
             provider,
             default_per_minute,
+            describe: None,
             shared: self.shared.clone(),
         }
+    }
+
+    /// Read error answers with `describe` when reporting attempts (see [`DescribeFailure`]).
+    pub fn describing_failures(mut self, describe: DescribeFailure) -> Self {
+        self.describe = Some(describe);
+        self
     }
 
     pub fn policy(&self) -> &RetryPolicy {
@@ -342,8 +357,15 @@ impl VendorHttp {
                 Attempt::Lost(_) | Attempt::Refused(_) | Attempt::Redirected(_) => None,
             };
             let fits = wait.is_some_and(|w| Instant::now() + w < deadline);
+            // What the vendor said, for an error answer, as its adapter reads it.
+            let said = match (&outcome, self.describe) {
+                (Attempt::Answer(r), Some(describe)) if r.status >= 400 => {
+                    Some(describe(r.status, &r.json_value()))
+                }
+                _ => None,
+            };
             let answer = match &outcome {
-                Attempt::Answer(r) => (Some(r.status), None),
+                Attempt::Answer(r) => (Some(r.status), said.as_deref()),
                 Attempt::Redirected(s) => (Some(*s), None),
                 Attempt::NotSent(m) | Attempt::Lost(m) | Attempt::Refused(m) => {
                     (None, Some(m.as_str()))

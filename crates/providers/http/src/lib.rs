@@ -19,11 +19,11 @@ pub mod url_path;
 pub mod vendor;
 
 pub use budget::{Budget, BudgetPolicy, Priority};
-pub use client::{Call, Safety, VendorHttp, VendorResponse};
+pub use client::{Call, DescribeFailure, Safety, VendorHttp, VendorResponse};
 pub use egress::EgressPolicy;
 pub use outcomes::Outcomes;
 pub use policy::RetryPolicy;
-pub use vendor::{Failure, VendorApi};
+pub use vendor::{vendor_said, Failure, VendorApi};
 
 use gateway_core::{FieldError, ProviderError};
 

@@ -105,3 +105,31 @@ pub trait VendorApi: Send + Sync {
         Ok((typed, payload))
     }
 }
+
+/// What an adapter's reading of an error answer says the vendor said (its message and field
+/// errors, without the gateway's classification): the call log's and span's error text.
+pub fn vendor_said(e: &ProviderError) -> String {
+    use ProviderError as E;
+    let (message, errors): (&str, &[gateway_core::FieldError]) = match e {
+        E::InvalidCredentials { message, .. }
+        | E::NotFound { message }
+        | E::RateLimited { message, .. }
+        | E::Unavailable { message, .. }
+        | E::Overloaded { message, .. }
+        | E::BadResponse { message, .. } => (message, &[]),
+        E::Rejected {
+            message, errors, ..
+        } => (message, errors),
+        E::InvalidInput(errors) => ("", errors),
+        E::Unsupported(_) => return e.to_string(),
+    };
+    let fields: Vec<String> = errors
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect();
+    match (message.is_empty(), fields.is_empty()) {
+        (_, true) => message.to_string(),
+        (true, false) => fields.join("; "),
+        (false, false) => format!("{message} ({})", fields.join("; ")),
+    }
+}

@@ -56,7 +56,11 @@ impl InterviewFlowAi {
     /// On the gateway's shared client: its pool, outbound budget and bulkheads.
     pub fn on(base: &VendorHttp) -> Self {
         Self {
-            http: base.for_provider(NAME, 0),
+            http: base
+                .for_provider(NAME, 0)
+                .describing_failures(|status, body| {
+                    provider_http::vendor_said(&translate::error(status, body, None, &[]))
+                }),
             descriptor: ProviderDescriptor {
                 name: NAME,
                 display_name: "InterviewFlowAI",

@@ -43,7 +43,11 @@ impl CallObserver for LogSink {
 /// bodies; the error is bounded and has e-mail addresses masked all the same.
 pub fn entry(call: &VendorCall, request_id: Option<String>) -> VendorCallEntry {
     let error = match (&call.error, call.status) {
-        (Some(e), _) => Some(scrub(e)),
+        (Some(said), Some(s)) => Some(scrub(&format!(
+            "{} answered HTTP {s}: {said}",
+            call.provider
+        ))),
+        (Some(e), None) => Some(scrub(e)),
         (None, Some(s)) if s >= 400 => Some(format!("{} answered HTTP {s}", call.provider)),
         (None, _) => None,
     };
