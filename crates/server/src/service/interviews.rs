@@ -511,11 +511,26 @@ pub async fn sync_read(
     ws: WorkspaceId,
     id: InterviewId,
 ) -> ApiResult<(Interview, bool)> {
-    let current = state
-        .store
-        .get_interview(ws, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(id))?;
+    sync_read_loaded(state, ws, id, None).await
+}
+
+/// [`sync_read`] of a row the caller has already loaded (the poller's sweep), if any. The
+/// write still goes through the versioned read in [`record`], so a row changed meanwhile is
+/// merged, not overwritten.
+pub async fn sync_read_loaded(
+    state: &AppState,
+    ws: WorkspaceId,
+    id: InterviewId,
+    loaded: Option<Interview>,
+) -> ApiResult<(Interview, bool)> {
+    let current = match loaded {
+        Some(i) => i,
+        None => state
+            .store
+            .get_interview(ws, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(id))?,
+    };
     if current.status == InterviewStatus::Superseded {
         // Folded into its sibling: that one is read and settled.
         return Ok((current, false));

@@ -46,8 +46,8 @@ async fn poll_due_now(state: &AppState) -> usize {
         back_off(state, *ws, read, at, &mut fed).await;
         reads.with(["swept"]).inc();
     }
-    for (ws, id) in swept.to_read {
-        let result = interviews::sync_read(state, ws, id).await;
+    for (ws, id, loaded) in swept.to_read {
+        let result = interviews::sync_read_loaded(state, ws, id, loaded).await;
         if let Ok((read, false)) = &result {
             back_off(state, ws, read, at, &mut fed).await;
         }

@@ -24,28 +24,37 @@ use crate::state::AppState;
 pub struct Swept {
     /// Refreshed from a list page (their next poll is written).
     pub refreshed: Vec<(WorkspaceId, Interview)>,
-    /// Still to be read one by one.
-    pub to_read: Vec<(WorkspaceId, InterviewId)>,
+    /// Still to be read one by one, with the row as the sweep loaded it (so the read does
+    /// not load it again) when it could.
+    pub to_read: Vec<(WorkspaceId, InterviewId, Option<Interview>)>,
+}
+
+impl Swept {
+    fn read_alone(&mut self, ws: WorkspaceId, rows: Vec<Interview>) {
+        self.to_read
+            .extend(rows.into_iter().map(|i| (ws, i.id, Some(i))));
+    }
 }
 
 /// Refresh what the vendors' list pages can of `due`.
 pub async fn sweep(state: &AppState, due: Vec<(WorkspaceId, InterviewId)>) -> Swept {
     let mut out = Swept::default();
     if !state.config.poller.sweep {
-        out.to_read = due;
+        out.to_read = due.into_iter().map(|(ws, id)| (ws, id, None)).collect();
         return out;
     }
     let mut groups: HashMap<(WorkspaceId, TemplateId), Vec<Interview>> = HashMap::new();
     for (ws, id) in due {
         match state.store.get_interview(ws, id).await {
             Ok(Some(i)) if sweepable(&i) => groups.entry((ws, i.template_id)).or_default().push(i),
-            _ => out.to_read.push((ws, id)),
+            Ok(loaded) => out.to_read.push((ws, id, loaded)),
+            Err(_) => out.to_read.push((ws, id, None)),
         }
     }
     for ((ws, template), rows) in groups {
         if rows.len() < 2 {
             // One read costs what one page does, and says more.
-            out.to_read.extend(rows.into_iter().map(|i| (ws, i.id)));
+            out.read_alone(ws, rows);
             continue;
         }
         sweep_template(state, ws, template, rows, &mut out).await;
@@ -70,13 +79,12 @@ async fn sweep_template(
     rows: Vec<Interview>,
     out: &mut Swept,
 ) {
-    let ids: Vec<InterviewId> = rows.iter().map(|i| i.id).collect();
     let Some((provider, ctx, template)) = context(state, ws, template, &rows).await else {
-        out.to_read.extend(ids.into_iter().map(|id| (ws, id)));
+        out.read_alone(ws, rows);
         return;
     };
     if !provider.descriptor().capabilities.list_interviews {
-        out.to_read.extend(ids.into_iter().map(|id| (ws, id)));
+        out.read_alone(ws, rows);
         return;
     }
     let name = provider.descriptor().name;
@@ -108,7 +116,7 @@ async fn sweep_template(
             found += 1;
             match refresh(state, ws, &current, item, can_poll).await {
                 Some(fresh) => out.refreshed.push((ws, fresh)),
-                None => out.to_read.push((ws, current.id)),
+                None => out.read_alone(ws, vec![current]),
             }
         }
         match page.next {
@@ -116,7 +124,7 @@ async fn sweep_template(
             None => break,
         }
     }
-    out.to_read.extend(unfound.into_iter().map(|i| (ws, i.id)));
+    out.read_alone(ws, unfound);
 }
 
 async fn context(
