@@ -127,7 +127,10 @@ async fn the_call_log_shows_what_was_sent_and_answered_and_nothing_secret(app: T
     // The status, and what the vendor said (HeyMilo's `detail`, as its adapter reads it).
     let said = refused["error"].as_str().unwrap();
     assert!(said.contains("401"), "{refused}");
-    assert!(said.contains("Invalid"), "the vendor's own words: {refused}");
+    assert!(
+        said.contains("Invalid"),
+        "the vendor's own words: {refused}"
+    );
     assert!(refused["trace_id"].is_string(), "every request has a trace");
 
     // Nothing secret or personal anywhere in the log.
