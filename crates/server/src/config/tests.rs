@@ -75,6 +75,16 @@ fn telemetry_is_off_by_default_and_checked_when_on() {
         .to_string();
     assert!(err.contains("telemetry.export_timeout_secs"), "{err}");
     assert!(exporting_with("telemetry.batch_delay_ms", 200).is_ok());
+    for secret in [
+        "http://user:pw@127.0.0.1:4318",
+        "http://127.0.0.1:4318/?token=x",
+    ] {
+        let err = with("telemetry.otlp_endpoint", secret)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("telemetry.otlp_endpoint"), "{err}");
+        assert!(!err.contains("pw@") && !err.contains("token=x"), "{err}");
+    }
     figment::Jail::expect_with(|jail| {
         jail.set_env("GATEWAY_TELEMETRY__OTLP_ENDPOINT", "http://127.0.0.1:4318");
         let c = Config::load(None).unwrap();

@@ -184,7 +184,15 @@ impl Config {
             ));
         }
         if t.exports() {
-            http_url("telemetry.otlp_endpoint", &t.otlp_endpoint)?;
+            let url = http_url("telemetry.otlp_endpoint", &t.otlp_endpoint)?;
+            // The endpoint is logged (at startup, and by the SDK when an export fails):
+            // collector credentials belong in headers (`OTEL_EXPORTER_OTLP_HEADERS`).
+            if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
+                return Err(invalid(
+                    "telemetry.otlp_endpoint",
+                    "must not carry credentials or a query; give the collector's headers in OTEL_EXPORTER_OTLP_HEADERS",
+                ));
+            }
             if t.service_name.trim().is_empty() {
                 return Err(invalid("telemetry.service_name", "must not be empty"));
             }
