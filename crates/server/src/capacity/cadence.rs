@@ -57,6 +57,26 @@ pub fn next_read(
     backed_off(config, created_at, now).max(reconcile)
 }
 
+/// Whether the connection's vendor webhooks are arriving now; `false` when that cannot be
+/// read (polling as usual is the safe side).
+pub async fn connection_fed(
+    state: &crate::state::AppState,
+    ws: gateway_core::WorkspaceId,
+    connection: gateway_core::ConnectionId,
+) -> bool {
+    let cfg = &state.config.poller;
+    if cfg.reconcile_interval_secs == 0 {
+        return false;
+    }
+    match state.store.latest_receipt_at(ws, connection).await {
+        Ok(latest) => webhook_fed(cfg, latest, gateway_core::time::now()),
+        Err(e) => {
+            tracing::warn!(connection_id = %connection, error = %e, "cannot read when webhooks last arrived");
+            false
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

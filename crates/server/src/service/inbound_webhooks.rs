@@ -9,7 +9,6 @@ use gateway_store::{ReceiptStatus, StoredConnection};
 use serde_json::json;
 
 use super::{connections, interviews};
-use crate::capacity::cadence;
 use crate::http::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -246,7 +245,9 @@ async fn process_inner(state: &AppState, receipt_id: uuid::Uuid) -> ApiResult<Op
     let can_poll = interviews::pollable(provider.as_ref());
     interviews::record(state, ws, id, |cur| {
         let merged = interviews::merge(cur, event.observed.clone(), None);
-        let next = interviews::next_poll(state, can_poll, merged.status);
+        // A webhook just arrived: this connection's changes are pushed, so it is read next
+        // only to reconcile.
+        let next = interviews::next_read(state, can_poll, merged.status, cur.created_at, true);
         Some(gateway_store::VendorState {
             next_poll_at: next,
             ..merged
@@ -255,32 +256,11 @@ async fn process_inner(state: &AppState, receipt_id: uuid::Uuid) -> ApiResult<Op
     .await?;
     if event.refresh && can_poll {
         // The webhook named the change; the vendor's read has the detail (scores, transcript).
-        if let Err(e) = interviews::sync(state, ws, id).await {
+        if let Err(e) = interviews::sync_read_loaded(state, ws, id, None, true).await {
             tracing::info!(interview_id = %id, error = %e, "refresh after a webhook failed; the poller will retry");
         }
     }
-    if can_poll {
-        reconcile_later(state, ws, id).await;
-    }
     Ok(Some(id))
-}
-
-/// A webhook just arrived for this interview's connection: its changes are pushed, so the
-/// poller reads it next only to reconcile (the record and refresh above scheduled it at the
-/// plain interval, as every read does).
-async fn reconcile_later(state: &AppState, ws: WorkspaceId, id: InterviewId) {
-    let cfg = &state.config.poller;
-    let Ok(Some(iv)) = state.store.get_interview(ws, id).await else {
-        return;
-    };
-    if !cfg.enabled || iv.status.is_terminal() {
-        return;
-    }
-    if let Some(later) = cadence::next_read(cfg, iv.created_at, now(), true) {
-        if let Err(e) = state.store.reschedule_poll(ws, id, Some(later)).await {
-            tracing::warn!(interview_id = %id, error = %e, "cannot move a webhook-fed poll to reconciliation");
-        }
-    }
 }
 
 /// Process receipts a crash left pending.

@@ -84,6 +84,22 @@ pub fn next_poll(
         .then(|| now() + chrono::Duration::seconds(p.interval_secs as i64))
 }
 
+/// When an interview just read from its vendor is read next: the poller's cadence (older
+/// open interviews back off; a connection whose webhooks arrive (`fed`) only reconciles),
+/// in the same write as the read, so no replica ever sees the plain interval in between.
+pub fn next_read(
+    state: &AppState,
+    pollable: bool,
+    status: InterviewStatus,
+    created_at: DateTime<Utc>,
+    fed: bool,
+) -> Option<DateTime<Utc>> {
+    next_poll(state, pollable, status).map(|plain| {
+        crate::capacity::cadence::next_read(&state.config.poller, created_at, now(), fed)
+            .unwrap_or(plain)
+    })
+}
+
 /// Read the interview, compute its next state, write it if nobody changed it meanwhile
 /// (retrying otherwise), with the transition's events. `compute` answers `None` when there
 /// is nothing to write. `Ok(None)` when the interview does not exist.
@@ -511,17 +527,19 @@ pub async fn sync_read(
     ws: WorkspaceId,
     id: InterviewId,
 ) -> ApiResult<(Interview, bool)> {
-    sync_read_loaded(state, ws, id, None).await
+    sync_read_loaded(state, ws, id, None, false).await
 }
 
-/// [`sync_read`] of a row the caller has already loaded (the poller's sweep), if any. The
-/// write still goes through the versioned read in [`record`], so a row changed meanwhile is
-/// merged, not overwritten.
+/// [`sync_read`] of a row the caller has already loaded (the poller's sweep), if any, its
+/// next read scheduled by the cadence ([`next_read`]; `fed`: the connection's webhooks are
+/// arriving). The write still goes through the versioned read in [`record`], so a row
+/// changed meanwhile is merged, not overwritten.
 pub async fn sync_read_loaded(
     state: &AppState,
     ws: WorkspaceId,
     id: InterviewId,
     loaded: Option<Interview>,
+    fed: bool,
 ) -> ApiResult<(Interview, bool)> {
     let current = match loaded {
         Some(i) => i,
@@ -558,7 +576,7 @@ pub async fn sync_read_loaded(
         Ok(remote) => {
             let written = record(state, ws, id, |cur| {
                 let merged = merge(cur, remote.clone(), None);
-                let next = next_poll(state, can_poll, merged.status);
+                let next = next_read(state, can_poll, merged.status, cur.created_at, fed);
                 Some(VendorState {
                     next_poll_at: next,
                     ..merged

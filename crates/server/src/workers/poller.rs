@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use gateway_core::time::now;
-use gateway_core::{ConnectionId, Interview, WorkspaceId};
+use gateway_core::ConnectionId;
 
 use super::sweep;
 use crate::capacity::cadence;
@@ -42,15 +42,23 @@ async fn poll_due_now(state: &AppState) -> usize {
     // Asked once per connection and tick.
     let mut fed: HashMap<ConnectionId, bool> = HashMap::new();
     let swept = sweep::sweep(state, due).await;
-    for (ws, read) in &swept.refreshed {
-        back_off(state, *ws, read, at, &mut fed).await;
-        reads.with(["swept"]).inc();
+    let swept_reads = reads.with(["swept"]);
+    for _ in &swept.refreshed {
+        swept_reads.inc();
     }
     for (ws, id, loaded) in swept.to_read {
-        let result = interviews::sync_read_loaded(state, ws, id, loaded).await;
-        if let Ok((read, false)) = &result {
-            back_off(state, ws, read, at, &mut fed).await;
-        }
+        let connection_fed = match &loaded {
+            Some(i) => match fed.get(&i.connection_id) {
+                Some(f) => *f,
+                None => {
+                    let f = cadence::connection_fed(state, ws, i.connection_id).await;
+                    fed.insert(i.connection_id, f);
+                    f
+                }
+            },
+            None => false,
+        };
+        let result = interviews::sync_read_loaded(state, ws, id, loaded, connection_fed).await;
         if let Ok((pending, true)) = &result {
             if settle::past_window(state, pending) {
                 if let Err(e) = settle::never_received(state, ws, pending).await {
@@ -72,54 +80,4 @@ async fn poll_due_now(state: &AppState) -> usize {
         }
     }
     n
-}
-
-/// Whether the connection's vendor webhooks are arriving; `false` when that cannot be read
-/// (polling as usual is the safe side).
-async fn webhook_fed(
-    state: &AppState,
-    ws: WorkspaceId,
-    connection: ConnectionId,
-    at: chrono::DateTime<chrono::Utc>,
-) -> bool {
-    let cfg = &state.config.poller;
-    if cfg.reconcile_interval_secs == 0 {
-        return false;
-    }
-    match state.store.latest_receipt_at(ws, connection).await {
-        Ok(latest) => cadence::webhook_fed(cfg, latest, at),
-        Err(e) => {
-            tracing::warn!(connection_id = %connection, error = %e, "cannot read when webhooks last arrived");
-            false
-        }
-    }
-}
-
-/// A read (or swept) interview was scheduled at the plain interval; older open ones, and
-/// those of a connection whose webhooks are arriving, wait longer. `fed` remembers per tick
-/// what each connection's webhooks do.
-async fn back_off(
-    state: &AppState,
-    ws: WorkspaceId,
-    read: &Interview,
-    at: chrono::DateTime<chrono::Utc>,
-    fed: &mut HashMap<ConnectionId, bool>,
-) {
-    if read.status.is_terminal() {
-        return;
-    }
-    let webhook_fed = match fed.get(&read.connection_id) {
-        Some(f) => *f,
-        None => {
-            let f = webhook_fed(state, ws, read.connection_id, at).await;
-            fed.insert(read.connection_id, f);
-            f
-        }
-    };
-    if let Some(later) = cadence::next_read(&state.config.poller, read.created_at, at, webhook_fed)
-    {
-        if let Err(e) = state.store.reschedule_poll(ws, read.id, Some(later)).await {
-            tracing::warn!(interview_id = %read.id, error = %e, "cannot back off a poll");
-        }
-    }
 }

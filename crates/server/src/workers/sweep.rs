@@ -9,11 +9,18 @@
 //! scores come from other calls) and a completed interview is never read again — so each
 //! change still yields exactly its events, with the full result. Pending rows (no vendor id
 //! yet) and rows the pages do not show are read on their own too.
+//!
+//! A page settles every open interview of the template it shows that is due soon, not only
+//! the tick's leased batch: a template with thousands due is refreshed in one pass over its
+//! pages, and a replica sweeping right after finds them not due and stops.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use gateway_core::{Interview, InterviewId, InterviewStatus, TemplateId, WorkspaceId};
+use gateway_core::provider::RemoteInterview;
+use gateway_core::{
+    ConnectionId, Interview, InterviewId, InterviewStatus, TemplateId, WorkspaceId,
+};
 use gateway_store::VendorState;
 
 use crate::service::{connections, interviews};
@@ -22,7 +29,7 @@ use crate::state::AppState;
 /// What a sweep did with the due interviews it was given.
 #[derive(Default)]
 pub struct Swept {
-    /// Refreshed from a list page (their next poll is written).
+    /// Refreshed from a list page (their next read is written, by the cadence).
     pub refreshed: Vec<(WorkspaceId, Interview)>,
     /// Still to be read one by one, with the row as the sweep loaded it (so the read does
     /// not load it again) when it could.
@@ -89,13 +96,15 @@ async fn sweep_template(
     }
     let name = provider.descriptor().name;
     let can_poll = interviews::pollable(provider.as_ref());
+    let fed = crate::capacity::cadence::connection_fed(state, ws, ctx.connection_id).await;
+    let listed = Listed { ws, can_poll, fed };
     let pages_metric = gateway_metrics::metrics().poller_sweep_pages.with([name]);
     let mut unfound: Vec<Interview> = rows;
     let (mut pages, mut found) = (0usize, 0usize);
     let mut cursor: Option<String> = None;
     // Never spend more calls than one-by-one reads would: a page is read only while the
     // pages so far have found at least as many rows as they cost.
-    while !unfound.is_empty() && pages <= found {
+    while pages <= found {
         let page = match provider
             .list_interviews(&ctx, &template.provider_ref, cursor.as_deref())
             .await
@@ -108,23 +117,99 @@ async fn sweep_template(
         };
         pages += 1;
         pages_metric.inc();
+        let mut others = Vec::new();
         for item in page.items {
             let Some(pos) = unfound.iter().position(|i| same_interview(i, &item.refs)) else {
+                others.push(item);
                 continue;
             };
             let current = unfound.swap_remove(pos);
             found += 1;
-            match refresh(state, ws, &current, item, can_poll).await {
-                Some(fresh) => out.refreshed.push((ws, fresh)),
-                None => out.read_alone(ws, vec![current]),
-            }
+            settle_listed(state, &listed, current, item, out).await;
         }
+        // The page also shows open interviews this tick did not lease (a template has more
+        // of them due than one batch holds, or they come due soon): refreshed from it too,
+        // at no vendor cost, so a page pays for all it shows.
+        let mut others_due = 0;
+        for (current, item) in due_soon(state, ws, ctx.connection_id, others).await {
+            others_due += 1;
+            settle_listed(state, &listed, current, item, out).await;
+        }
+        found += others_due;
         match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
+            // Read on while leased polls are still unfound, or while pages keep showing
+            // other due ones (the next page likely holds more).
+            Some(next) if !unfound.is_empty() || others_due > 0 => cursor = Some(next),
+            _ => break,
         }
     }
     out.read_alone(ws, unfound);
+}
+
+/// What settling a template's listed interviews needs to know of it.
+struct Listed {
+    ws: WorkspaceId,
+    can_poll: bool,
+    /// The connection's webhooks are arriving (its reads only reconcile).
+    fed: bool,
+}
+
+/// A listed interview is refreshed from its item, or read on its own when it changed.
+async fn settle_listed(
+    state: &AppState,
+    listed: &Listed,
+    current: Interview,
+    item: RemoteInterview,
+    out: &mut Swept,
+) {
+    match refresh(state, listed, &current, item).await {
+        Some(fresh) => out.refreshed.push((listed.ws, fresh)),
+        None => out.read_alone(listed.ws, vec![current]),
+    }
+}
+
+/// Of the listed items no leased poll matched, those that are ours and due within half an
+/// interval (sooner would re-read what another replica's sweep just refreshed), with our row.
+async fn due_soon(
+    state: &AppState,
+    ws: WorkspaceId,
+    connection: ConnectionId,
+    items: Vec<RemoteInterview>,
+) -> Vec<(Interview, RemoteInterview)> {
+    let half = state.config.poller.interval_secs as i64 / 2;
+    let due_by = gateway_core::time::now() + chrono::Duration::seconds(half);
+    let mut by_kind: HashMap<&str, Vec<String>> = HashMap::new();
+    for item in &items {
+        for (kind, id) in &item.refs {
+            by_kind.entry(kind.as_str()).or_default().push(id.clone());
+        }
+    }
+    let mut due = Vec::new();
+    for (kind, ids) in by_kind {
+        match state
+            .store
+            .due_among_listed(ws, connection, kind, &ids, due_by)
+            .await
+        {
+            Ok(found) => due.extend(found),
+            Err(e) => {
+                tracing::debug!(error = %e, "sweep cannot match listed interviews; they wait for their own poll")
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for id in due {
+        let Ok(Some(current)) = state.store.get_interview(ws, id).await else {
+            continue;
+        };
+        if !sweepable(&current) || out.iter().any(|(i, _): &(Interview, _)| i.id == id) {
+            continue;
+        }
+        if let Some(item) = items.iter().find(|it| same_interview(&current, &it.refs)) {
+            out.push((current, item.clone()));
+        }
+    }
+    out
 }
 
 async fn context(
@@ -156,14 +241,13 @@ fn same_interview(ours: &Interview, listed: &gateway_core::ProviderRefs) -> bool
 /// holds; `None` when it changed (or the write failed), so it is read on its own.
 async fn refresh(
     state: &AppState,
-    ws: WorkspaceId,
+    how: &Listed,
     current: &Interview,
-    listed: gateway_core::provider::RemoteInterview,
-    can_poll: bool,
+    listed: RemoteInterview,
 ) -> Option<Interview> {
     let changed = AtomicBool::new(false);
-    let written = interviews::record(state, ws, current.id, |cur| {
-        let next = interviews::next_poll(state, can_poll, cur.status);
+    let written = interviews::record(state, how.ws, current.id, |cur| {
+        let next = interviews::next_read(state, how.can_poll, cur.status, cur.created_at, how.fed);
         let merged = interviews::merge(cur, listed.clone(), next);
         if merged.status != cur.status
             || merged.outcome != cur.outcome

@@ -89,11 +89,23 @@ async fn two_replicas_never_poll_an_interview_twice() {
 /// each of those gets its one `interview.started`, the others no event.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sweep_reads_pages_and_only_changed_interviews_alone() {
+    sweep_of_120(500).await;
+}
+
+/// The same with a poll batch of 10: the pages the first tick reads for its 10 leased polls
+/// show the other 110 due ones too, and refresh them — still 2 pages in all, not 2 per
+/// batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweep_refreshes_all_its_pages_show_not_only_its_batch() {
+    sweep_of_120(10).await;
+}
+
+async fn sweep_of_120(batch: u32) {
     let app = TestApp::spawn_with(
         crate::harness::Backend::Postgres,
         &[
             ("poller.interval_secs", json!(3600)),
-            ("poller.batch", json!(500)),
+            ("poller.batch", json!(batch)),
         ],
     )
     .await;

@@ -180,4 +180,15 @@ pub trait InterviewStore: Send + Sync {
     /// when there was none.
     async fn delete_pending_interview(&self, ws: WorkspaceId, id: InterviewId)
         -> StoreResult<bool>;
+    /// Of the interviews the vendor lists under `vendor_ids` (of `kind`) on a connection,
+    /// those whose poll is due by `due_by`: what a sweep's page can refresh beyond the polls
+    /// it leased.
+    async fn due_among_listed(
+        &self,
+        ws: WorkspaceId,
+        connection: ConnectionId,
+        kind: &str,
+        vendor_ids: &[String],
+        due_by: DateTime<Utc>,
+    ) -> StoreResult<Vec<InterviewId>>;
 }

@@ -228,6 +228,37 @@ for_each_backend! {
             Ok(rows.into_iter().map(|(c, due)| (ConnectionId::from_uuid(c), due)).collect())
         }
 
+        async fn due_among_listed(
+            &self,
+            ws: WorkspaceId,
+            connection: ConnectionId,
+            kind: &str,
+            vendor_ids: &[String],
+            due_by: DateTime<Utc>,
+        ) -> StoreResult<Vec<InterviewId>> {
+            if vendor_ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut qb = sqlx::QueryBuilder::<Db>::new(
+                "SELECT i.id FROM provider_mappings m
+                 JOIN interviews i ON i.id = m.resource_id AND i.workspace_id = m.workspace_id
+                 WHERE m.resource_type = 'interview' AND m.connection_id = ",
+            );
+            qb.push_bind(connection.as_uuid())
+                .push(" AND m.workspace_id = ").push_bind(ws.as_uuid())
+                .push(" AND m.kind = ").push_bind(kind.to_string())
+                .push(" AND i.erased_at IS NULL AND i.next_poll_at IS NOT NULL AND i.next_poll_at <= ")
+                .push_bind(due_by)
+                .push(" AND m.vendor_id IN (");
+            let mut ids = qb.separated(", ");
+            for v in vendor_ids {
+                ids.push_bind(v.clone());
+            }
+            qb.push(")");
+            let rows: Vec<(Uuid,)> = qb.build_query_as().fetch_all(&self.pool).await?;
+            Ok(rows.into_iter().map(|(id,)| InterviewId::from_uuid(id)).collect())
+        }
+
         async fn reschedule_poll(&self, ws: WorkspaceId, id: InterviewId, next_poll_at: Option<DateTime<Utc>>) -> StoreResult<()> {
             sqlx::query("UPDATE interviews SET next_poll_at = $3, poll_leased_until = NULL WHERE workspace_id = $1 AND id = $2 AND erased_at IS NULL")
                 .bind(ws.as_uuid())
