@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use gateway_core::time::now;
 use gateway_core::ConnectionId;
 
@@ -20,12 +21,17 @@ pub async fn poll_due(state: &AppState) -> usize {
     crate::http::request_context::in_job_trace(state.spans.as_deref(), "poller", run).await
 }
 
+/// Until when a poll taken at `at` is held: it outlasts the slowest vendor call, then lapses
+/// for another replica.
+pub fn lease_from(state: &AppState, at: DateTime<Utc>) -> DateTime<Utc> {
+    at + chrono::Duration::seconds(state.config.vendors.total_budget_secs as i64 * 2)
+}
+
 async fn poll_due_now(state: &AppState) -> usize {
     settle::expire_stale(state).await;
     let cfg = &state.config.poller;
     let at = now();
-    // A lease outlasts the slowest vendor call, then lapses for another replica.
-    let lease = at + chrono::Duration::seconds(state.config.vendors.total_budget_secs as i64 * 2);
+    let lease = lease_from(state, at);
     let due = match state
         .store
         .lease_due_polls(at, lease, i64::from(cfg.batch))

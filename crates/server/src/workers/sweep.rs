@@ -100,11 +100,15 @@ async fn sweep_template(
     let listed = Listed { ws, can_poll, fed };
     let pages_metric = gateway_metrics::metrics().poller_sweep_pages.with([name]);
     let mut unfound: Vec<Interview> = rows;
-    let (mut pages, mut found) = (0usize, 0usize);
+    let leased = unfound.len();
+    let (mut pages, mut others_found) = (0usize, 0usize);
     let mut cursor: Option<String> = None;
-    // Never spend more calls than one-by-one reads would: a page is read only while the
-    // pages so far have found at least as many rows as they cost.
-    while pages <= found {
+    // Pages are read while they cost fewer calls than the interviews they may refresh would
+    // one by one: what this tick leased plus what the pages so far showed due besides. The
+    // leased rows can sit on late pages (another replica's sweep took the early ones), so a
+    // fruitless first page does not stop the sweep; at worst a sweep costs two calls per
+    // interview it refreshes (every page fruitless, then each read alone).
+    while pages < leased + others_found {
         let page = match provider
             .list_interviews(&ctx, &template.provider_ref, cursor.as_deref())
             .await
@@ -124,7 +128,6 @@ async fn sweep_template(
                 continue;
             };
             let current = unfound.swap_remove(pos);
-            found += 1;
             settle_listed(state, &listed, current, item, out).await;
         }
         // The page also shows open interviews this tick did not lease (a template has more
@@ -135,7 +138,7 @@ async fn sweep_template(
             others_due += 1;
             settle_listed(state, &listed, current, item, out).await;
         }
-        found += others_due;
+        others_found += others_due;
         match page.next {
             // Read on while leased polls are still unfound, or while pages keep showing
             // other due ones (the next page likely holds more).
@@ -169,7 +172,9 @@ async fn settle_listed(
 }
 
 /// Of the listed items no leased poll matched, those that are ours and due within half an
-/// interval (sooner would re-read what another replica's sweep just refreshed), with our row.
+/// interval (sooner would re-read what another replica's sweep just refreshed), with our row;
+/// leased, so that a replica whose page shows them too leaves them alone — above all the
+/// changed ones, which are read on their own.
 async fn due_soon(
     state: &AppState,
     ws: WorkspaceId,
@@ -177,7 +182,9 @@ async fn due_soon(
     items: Vec<RemoteInterview>,
 ) -> Vec<(Interview, RemoteInterview)> {
     let half = state.config.poller.interval_secs as i64 / 2;
-    let due_by = gateway_core::time::now() + chrono::Duration::seconds(half);
+    let now = gateway_core::time::now();
+    let due_by = now + chrono::Duration::seconds(half);
+    let lease_until = super::poller::lease_from(state, now);
     let mut by_kind: HashMap<&str, Vec<String>> = HashMap::new();
     for item in &items {
         for (kind, id) in &item.refs {
@@ -188,7 +195,7 @@ async fn due_soon(
     for (kind, ids) in by_kind {
         match state
             .store
-            .due_among_listed(ws, connection, kind, &ids, due_by)
+            .lease_due_among_listed(ws, connection, (kind, &ids), due_by, now, lease_until)
             .await
         {
             Ok(found) => due.extend(found),

@@ -13,7 +13,7 @@ use crate::harness::{expect_problem, Backend, TestApp};
 
 /// Another replica on the app's database and configuration, serving on its own port;
 /// answers its base URL and the sender that stops it.
-async fn replica(app: &TestApp) -> (String, tokio::sync::oneshot::Sender<()>) {
+pub(crate) async fn replica(app: &TestApp) -> (String, tokio::sync::oneshot::Sender<()>) {
     let config = app.state.config.clone();
     let store = gateway_store::connect(&app.database_url, Default::default())
         .await

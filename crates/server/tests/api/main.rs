@@ -41,6 +41,7 @@ mod rate_limits;
 mod receiver;
 mod resilience;
 mod settle;
+mod sweeps;
 mod taptalent;
 mod templates;
 mod tracing;

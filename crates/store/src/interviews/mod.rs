@@ -180,15 +180,17 @@ pub trait InterviewStore: Send + Sync {
     /// when there was none.
     async fn delete_pending_interview(&self, ws: WorkspaceId, id: InterviewId)
         -> StoreResult<bool>;
-    /// Of the interviews the vendor lists under `vendor_ids` (of `kind`) on a connection,
-    /// those whose poll is due by `due_by`: what a sweep's page can refresh beyond the polls
-    /// it leased.
-    async fn due_among_listed(
+    /// Of the interviews the vendor lists under `listed` (an id kind and vendor ids) on a
+    /// connection, lease until `lease_until` those whose poll is due by `due_by` and that no
+    /// one holds at `now`: what a sweep's page can refresh beyond the polls it leased, taken
+    /// so that no other replica settles (or reads) them too.
+    async fn lease_due_among_listed(
         &self,
         ws: WorkspaceId,
         connection: ConnectionId,
-        kind: &str,
-        vendor_ids: &[String],
+        listed: (&str, &[String]),
         due_by: DateTime<Utc>,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<InterviewId>>;
 }

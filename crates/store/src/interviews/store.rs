@@ -228,34 +228,43 @@ for_each_backend! {
             Ok(rows.into_iter().map(|(c, due)| (ConnectionId::from_uuid(c), due)).collect())
         }
 
-        async fn due_among_listed(
+        async fn lease_due_among_listed(
             &self,
             ws: WorkspaceId,
             connection: ConnectionId,
-            kind: &str,
-            vendor_ids: &[String],
+            listed: (&str, &[String]),
             due_by: DateTime<Utc>,
+            now: DateTime<Utc>,
+            lease_until: DateTime<Utc>,
         ) -> StoreResult<Vec<InterviewId>> {
+            let (kind, vendor_ids) = listed;
             if vendor_ids.is_empty() {
                 return Ok(Vec::new());
             }
-            let mut qb = sqlx::QueryBuilder::<Db>::new(
-                "SELECT i.id FROM provider_mappings m
-                 JOIN interviews i ON i.id = m.resource_id AND i.workspace_id = m.workspace_id
-                 WHERE m.resource_type = 'interview' AND m.connection_id = ",
-            );
-            qb.push_bind(connection.as_uuid())
-                .push(" AND m.workspace_id = ").push_bind(ws.as_uuid())
-                .push(" AND m.kind = ").push_bind(kind.to_string())
-                .push(" AND i.erased_at IS NULL AND i.next_poll_at IS NOT NULL AND i.next_poll_at <= ")
+            // Leased like `lease_due_polls` (SKIP LOCKED on Postgres), so of several replicas
+            // whose pages show the same interview exactly one settles it.
+            let mut qb = sqlx::QueryBuilder::<Db>::new("UPDATE interviews SET poll_leased_until = ");
+            qb.push_bind(lease_until)
+                .push(" WHERE id IN (SELECT id FROM interviews WHERE workspace_id = ")
+                .push_bind(ws.as_uuid())
+                .push(" AND connection_id = ").push_bind(connection.as_uuid())
+                .push(" AND erased_at IS NULL AND next_poll_at IS NOT NULL AND next_poll_at <= ")
                 .push_bind(due_by)
-                .push(" AND m.vendor_id IN (");
+                .push(" AND (poll_leased_until IS NULL OR poll_leased_until < ")
+                .push_bind(now)
+                .push(") AND id IN (SELECT resource_id FROM provider_mappings WHERE resource_type = 'interview' AND workspace_id = ")
+                .push_bind(ws.as_uuid())
+                .push(" AND connection_id = ").push_bind(connection.as_uuid())
+                .push(" AND kind = ").push_bind(kind.to_string())
+                .push(" AND vendor_id IN (");
             let mut ids = qb.separated(", ");
             for v in vendor_ids {
                 ids.push_bind(v.clone());
             }
-            qb.push(")");
-            let rows: Vec<(Uuid,)> = qb.build_query_as().fetch_all(&self.pool).await?;
+            qb.push("))").push(Backend::SKIP_LOCKED).push(") RETURNING id");
+            let mut tx = self.begin_write().await?;
+            let rows: Vec<(Uuid,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+            tx.commit().await?;
             Ok(rows.into_iter().map(|(id,)| InterviewId::from_uuid(id)).collect())
         }
 

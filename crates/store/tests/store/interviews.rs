@@ -17,6 +17,7 @@ store_tests!(
     only_pending_interviews_are_deleted,
     state_writes_are_compare_and_set_with_events,
     polls_are_leased_to_one_taker,
+    listed_polls_are_leased_to_one_sweep,
 );
 
 async fn interviews_insert_list_and_filter(db: TestDatabase) {
@@ -424,5 +425,107 @@ async fn polls_are_leased_to_one_taker(db: TestDatabase) {
             .unwrap()
             .len(),
         9
+    );
+}
+
+/// What a sweep's page shows beyond its own lease is leased too: of two sweeps showing the
+/// same due interviews at once each gets its own share, never one another holds, and only
+/// what is due by the given time, of the asked id kind and connection.
+async fn listed_polls_are_leased_to_one_sweep(db: TestDatabase) {
+    let s = db.store.clone();
+    let emails: Vec<String> = (0..8).map(|i| format!("l{i}@example.com")).collect();
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let (ws, ids) = interviews_for(&s, &refs).await;
+    let t = now();
+    let mut vendor_ids = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let vid = format!("v-{i}");
+        let mut state = vendor_state(&[("interview_id", &vid)]);
+        // Six due now, one due in an hour, one never polled again.
+        state.next_poll_at = match i {
+            6 => Some(t + Duration::hours(1)),
+            7 => None,
+            _ => Some(t - Duration::seconds(1)),
+        };
+        s.save_vendor_state(ws, *id, &state, None, &[])
+            .await
+            .unwrap();
+        vendor_ids.push(vid);
+    }
+    let connection = s
+        .get_interview(ws, ids[0])
+        .await
+        .unwrap()
+        .unwrap()
+        .connection_id;
+    let lease = t + Duration::seconds(60);
+    // One of them is already leased (this tick's own batch, or another replica's).
+    let mine = s.lease_due_polls(t, lease, 1).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    let (a, b) = tokio::join!(
+        s.lease_due_among_listed(ws, connection, ("interview_id", &vendor_ids), t, t, lease),
+        s.lease_due_among_listed(ws, connection, ("interview_id", &vendor_ids), t, t, lease)
+    );
+    let (mut a, b) = (a.unwrap(), b.unwrap());
+    assert!(
+        a.iter().all(|x| !b.contains(x)),
+        "none leased twice: {a:?} {b:?}"
+    );
+    a.extend(b);
+    a.sort();
+    let mut want: Vec<InterviewId> = ids[..6]
+        .iter()
+        .copied()
+        .filter(|i| *i != mine[0].1)
+        .collect();
+    want.sort();
+    assert_eq!(a, want, "the due ones not already held, once each");
+    assert!(
+        s.lease_due_among_listed(ws, connection, ("interview_id", &vendor_ids), t, t, lease)
+            .await
+            .unwrap()
+            .is_empty(),
+        "all held"
+    );
+    // The one due in an hour is taken when asked for what is due by then; an unknown id
+    // kind or another workspace finds nothing.
+    let later = t + Duration::hours(2);
+    assert!(s
+        .lease_due_among_listed(
+            ws,
+            connection,
+            ("assignment_id", &vendor_ids),
+            later,
+            t,
+            lease
+        )
+        .await
+        .unwrap()
+        .is_empty());
+    let other = workspace(&s, "other-sweep").await;
+    assert!(s
+        .lease_due_among_listed(
+            other,
+            connection,
+            ("interview_id", &vendor_ids),
+            later,
+            t,
+            lease
+        )
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.lease_due_among_listed(
+            ws,
+            connection,
+            ("interview_id", &vendor_ids),
+            later,
+            t,
+            lease
+        )
+        .await
+        .unwrap(),
+        vec![ids[6]]
     );
 }
