@@ -305,6 +305,17 @@ impl VendorHttp {
         call: Call,
         default_per_minute: u32,
     ) -> Result<VendorResponse, ProviderError> {
+        // Waiting on a vendor (its budget, its answer, retries) is no work for the gateway:
+        // the request gives its admission back meanwhile; the bulkhead bounds the waiting.
+        crate::admission::away(self.send_to_vendor(ctx, call, default_per_minute)).await
+    }
+
+    async fn send_to_vendor(
+        &self,
+        ctx: &ConnectionContext,
+        call: Call,
+        default_per_minute: u32,
+    ) -> Result<VendorResponse, ProviderError> {
         let started = Instant::now();
         let deadline = started + self.shared.policy.total_budget;
         let per_minute = Self::per_minute(ctx, default_per_minute);

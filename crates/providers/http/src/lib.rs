@@ -8,6 +8,7 @@
 //! time); no redirects. What it leaves to adapters: the vendor's error bodies —
 //! `send` returns any response the retries settled on, and the adapter reads it.
 
+pub mod admission;
 pub mod budget;
 mod bulkhead;
 mod client;

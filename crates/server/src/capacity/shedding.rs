@@ -2,9 +2,10 @@
 //! 503 `service_unavailable` with `Retry-After` at once — under overload a fast refusal
 //! lets clients back off, where a queue only makes every request slow.
 //!
-//! Two pools, so a hung vendor cannot starve what needs none: reads (`GET`/`HEAD`, which
-//! answer from the database) and everything else (writes and passthrough, which may wait on
-//! a vendor; each connection's bulkhead bounds those further). Health and metrics are never
+//! What is counted is work in the gateway: a request gives its permit back while it waits on
+//! a vendor (`provider_http::admission`), where each connection's bulkhead bounds it. Two
+//! pools: reads (`GET`/`HEAD`, which answer from the database) and everything else (writes
+//! and passthrough). Health and metrics are never
 //! shed: an orchestrator must see an overloaded gateway as alive, and operators its metrics.
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::Method;
+use provider_http::admission::{admitted, Admission};
 use tokio::sync::Semaphore;
 
 use crate::http::error::{ApiError, ErrorCode};
@@ -58,9 +60,9 @@ pub async fn shed(State(shedder): State<Shedder>, req: Request, next: Next) -> R
     let Some(pool) = pool else {
         return next.run(req).await;
     };
-    match pool.clone().try_acquire_owned() {
-        Ok(_permit) => next.run(req).await,
-        Err(_) => {
+    match Admission::try_admit(pool) {
+        Some(admission) => admitted(admission, next.run(req)).await,
+        None => {
             gateway_metrics::metrics()
                 .capacity
                 .sheds

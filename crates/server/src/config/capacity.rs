@@ -28,7 +28,8 @@ pub struct CapacityConfig {
     pub budget_margin_ms: u64,
     /// Vendor calls in flight per connection; more are answered 503 at once (0 = no bound).
     pub max_in_flight_per_connection: usize,
-    /// Requests in flight gateway-wide that may call a vendor (writes, passthrough).
+    /// Writes and passthrough working in the gateway at once (waiting on a vendor is not
+    /// counted: `provider_http::admission`).
     pub max_in_flight: usize,
     /// Reads in flight gateway-wide (answered from the database).
     pub max_in_flight_reads: usize,

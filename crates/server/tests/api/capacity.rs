@@ -295,9 +295,11 @@ async fn a_hung_vendor_fills_its_bulkhead_and_nothing_else() {
     }
 }
 
-/// Gateway-wide: with one write in flight allowed, a second is answered 503 with
-/// Retry-After at once while the first waits on a hung vendor; reads, health and metrics
-/// are not shed.
+/// Gateway-wide shedding counts work in the gateway, not waiting on a vendor: with
+/// `capacity.max_in_flight` = 1, a passthrough hung at its vendor leaves room for another
+/// write; a write still being received (its body trickling in) does not, and the next one is
+/// answered 503 `service_unavailable` with `Retry-After` at once. Health, metrics and reads
+/// (their own pool) are never starved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overload_is_shed_at_once_and_health_never_is() {
     let app = TestApp::spawn_with(
@@ -324,6 +326,35 @@ async fn overload_is_shed_at_once_and_health_never_is() {
             .unwrap()
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!hung.is_finished(), "the passthrough waits on its vendor");
+    let admitted = app
+        .admin(Method::POST, "/v1/workspaces")
+        .json(&json!({"name": "beside the hung vendor"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        admitted.status(),
+        201,
+        "a request waiting on a vendor holds no gateway slot"
+    );
+
+    // A write whose body has not all arrived is work in the gateway: it holds the slot.
+    use tokio::io::AsyncWriteExt;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut trickle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    trickle
+        .write_all(
+            format!(
+                "POST /v1/workspaces HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+                 Content-Type: application/json\r\nContent-Length: 64\r\n\r\n{{\"name\":",
+                app.admin_key
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let t = Instant::now();
     let shed = app
         .admin(Method::POST, "/v1/workspaces")
@@ -341,6 +372,26 @@ async fn overload_is_shed_at_once_and_health_never_is() {
     for path in ["/health/live", "/metrics", "/v1/interviews"] {
         let res = app.admin(Method::GET, path).send().await.unwrap();
         assert_eq!(res.status(), 200, "{path}");
+    }
+    // The slot comes back when that request ends.
+    drop(trickle);
+    let started = Instant::now();
+    loop {
+        let res = app
+            .admin(Method::POST, "/v1/workspaces")
+            .json(&json!({"name": "after"}))
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 201 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{}",
+            res.status()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     app.clear_faults().await;
     hung.abort();
