@@ -19,7 +19,11 @@ use crate::http::request_context::in_job_trace;
 use crate::service::inbound_webhooks;
 use crate::state::AppState;
 
-/// Run `tick` every `every` until `stop` flips.
+/// Run `tick` every `every` until `stop` flips — also in the middle of a tick: a poller
+/// tick reading from a hung vendor could otherwise hold a stopping process for minutes.
+/// Abandoning a tick loses nothing: its work is leased through the database (the leases
+/// lapse for another replica or the next start), and each write commits whole, so a read
+/// not yet written is read again and a delivery not yet recorded is sent again.
 fn every<F, Fut>(mut stop: watch::Receiver<bool>, period: Duration, mut tick: F) -> JoinHandle<()>
 where
     F: FnMut() -> Fut + Send + 'static,
@@ -31,7 +35,11 @@ where
         interval.tick().await;
         loop {
             tokio::select! {
-                _ = interval.tick() => tick().await,
+                _ = interval.tick() => {}
+                _ = stop.changed() => break,
+            }
+            tokio::select! {
+                _ = tick() => {}
                 _ = stop.changed() => break,
             }
         }

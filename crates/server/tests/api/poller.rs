@@ -242,3 +242,80 @@ async fn sweep_of_120(batch: u32) {
     .unwrap();
     assert_eq!(unsynced, 0);
 }
+
+/// A stopping gateway does not wait for a poller tick stuck on a hung vendor: with three
+/// due reads hanging (each would take the 25 s total budget, one after another), a graceful
+/// stop returns within seconds, and the leased polls lapse for the next process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_does_not_wait_for_a_tick_on_a_hung_vendor() {
+    let app = TestApp::spawn_with(
+        crate::harness::Backend::Postgres,
+        &[
+            ("poller.tick_secs", json!(1)),
+            ("poller.sweep", json!(false)),
+        ],
+    )
+    .await;
+    let (_, template) = app.heymilo_template(&app.admin_key).await;
+    let batch: Vec<Value> = (0..3)
+        .map(|i| json!({"email": format!("hung{i}@example.com")}))
+        .collect();
+    let res: Value = app
+        .admin(Method::POST, "/v1/interviews/batch")
+        .json(&json!({"template_id": template, "candidates": batch}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    app.sandbox_control(
+        "/faults",
+        json!({"vendor": "heymilo", "path_prefix": "/api/interview/", "fault": {"kind": "hang"}}),
+    )
+    .await;
+    let due = gateway_core::time::now() - chrono::Duration::seconds(1);
+    for d in res["data"].as_array().unwrap() {
+        let id = d["interview"]["id"].as_str().unwrap().parse().unwrap();
+        app.state
+            .store
+            .reschedule_poll(app.workspace, id, Some(due))
+            .await
+            .unwrap();
+    }
+    // Let a tick lease them and hang on the first read.
+    let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let (leased,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM interviews WHERE poll_leased_until > now()")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if leased == 3 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no tick leased them"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stopping = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(30), app.stop())
+        .await
+        .expect("the gateway stopped");
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "stopped in {:?}",
+        stopping.elapsed()
+    );
+    let (open,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM interviews WHERE next_poll_at IS NOT NULL AND status = 'invited'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(open, 3, "the abandoned polls are still scheduled");
+}
