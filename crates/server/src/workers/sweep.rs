@@ -10,9 +10,11 @@
 //! change still yields exactly its events, with the full result. Pending rows (no vendor id
 //! yet) and rows the pages do not show are read on their own too.
 //!
-//! A page settles every open interview of the template it shows that is due soon, not only
-//! the tick's leased batch: a template with thousands due is refreshed in one pass over its
-//! pages, and a replica sweeping right after finds them not due and stops.
+//! A sweep takes every open interview of the template that is due soon, not only the tick's
+//! leased batch, before it reads the pages: a template with thousands due is refreshed in
+//! one pass over its pages by one replica, while the others lease other work (without
+//! that, each replica walked the same pages behind the first and found little due on them).
+//! What the pages show beyond that (come due meanwhile) is leased as it is seen.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -100,6 +102,7 @@ async fn sweep_template(
     let listed = Listed { ws, can_poll, fed };
     let pages_metric = gateway_metrics::metrics().poller_sweep_pages.with([name]);
     let mut unfound: Vec<Interview> = rows;
+    take_template(state, ws, template.id, &mut unfound, out).await;
     let leased = unfound.len();
     let (mut pages, mut others_found) = (0usize, 0usize);
     let mut cursor: Option<String> = None;
@@ -147,6 +150,43 @@ async fn sweep_template(
         }
     }
     out.read_alone(ws, unfound);
+}
+
+/// Lease every other interview of the template that is due within half an interval and
+/// add it to `rows`: the walk over the pages refreshes them all, and other replicas' ticks
+/// lease other work meanwhile instead of walking the same pages behind this one (which spent
+/// the shared budget on pages that refreshed nothing). Held long enough for a walk over many
+/// pages at the background share of the budget; a walk that outlasts it only lets another
+/// replica read what is left.
+async fn take_template(
+    state: &AppState,
+    ws: WorkspaceId,
+    template: TemplateId,
+    rows: &mut Vec<Interview>,
+    out: &mut Swept,
+) {
+    let interval = state.config.poller.interval_secs as i64;
+    let now = gateway_core::time::now();
+    let due_by = now + chrono::Duration::seconds(interval / 2);
+    let lease_until = super::poller::lease_from(state, now) + chrono::Duration::seconds(interval);
+    let ids = match state
+        .store
+        .lease_due_of_template(ws, template, due_by, now, lease_until)
+        .await
+    {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::debug!(template_id = %template, error = %e, "sweep cannot take the template's due interviews; sweeping its batch");
+            return;
+        }
+    };
+    for id in ids {
+        match state.store.get_interview(ws, id).await {
+            Ok(Some(i)) if sweepable(&i) => rows.push(i),
+            Ok(loaded) => out.to_read.push((ws, id, loaded)),
+            Err(_) => out.to_read.push((ws, id, None)),
+        }
+    }
 }
 
 /// What settling a template's listed interviews needs to know of it.

@@ -180,6 +180,18 @@ pub trait InterviewStore: Send + Sync {
     /// when there was none.
     async fn delete_pending_interview(&self, ws: WorkspaceId, id: InterviewId)
         -> StoreResult<bool>;
+    /// Lease until `lease_until` every interview of `template` whose poll is due by `due_by`
+    /// and that no one holds at `now`: what a sweep about to read the template's pages
+    /// takes at once, so that other replicas lease other work instead of walking the same
+    /// pages.
+    async fn lease_due_of_template(
+        &self,
+        ws: WorkspaceId,
+        template: TemplateId,
+        due_by: DateTime<Utc>,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<InterviewId>>;
     /// Of the interviews the vendor lists under `listed` (an id kind and vendor ids) on a
     /// connection, lease until `lease_until` those whose poll is due by `due_by` and that no
     /// one holds at `now`: what a sweep's page can refresh beyond the polls it leased, taken

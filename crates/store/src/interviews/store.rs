@@ -228,6 +228,38 @@ for_each_backend! {
             Ok(rows.into_iter().map(|(c, due)| (ConnectionId::from_uuid(c), due)).collect())
         }
 
+        async fn lease_due_of_template(
+            &self,
+            ws: WorkspaceId,
+            template: TemplateId,
+            due_by: DateTime<Utc>,
+            now: DateTime<Utc>,
+            lease_until: DateTime<Utc>,
+        ) -> StoreResult<Vec<InterviewId>> {
+            let sql = format!(
+                "UPDATE interviews SET poll_leased_until = $5
+                 WHERE id IN (
+                     SELECT id FROM interviews
+                     WHERE workspace_id = $1 AND template_id = $2 AND erased_at IS NULL
+                       AND next_poll_at IS NOT NULL AND next_poll_at <= $3
+                       AND (poll_leased_until IS NULL OR poll_leased_until < $4){}
+                 )
+                 RETURNING id",
+                Backend::SKIP_LOCKED
+            );
+            let mut tx = self.begin_write().await?;
+            let rows: Vec<(Uuid,)> = sqlx::query_as(&sql)
+                .bind(ws.as_uuid())
+                .bind(template.as_uuid())
+                .bind(due_by)
+                .bind(now)
+                .bind(lease_until)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(rows.into_iter().map(|(id,)| InterviewId::from_uuid(id)).collect())
+        }
+
         async fn lease_due_among_listed(
             &self,
             ws: WorkspaceId,

@@ -18,6 +18,7 @@ store_tests!(
     state_writes_are_compare_and_set_with_events,
     polls_are_leased_to_one_taker,
     listed_polls_are_leased_to_one_sweep,
+    a_template_s_due_polls_are_leased_at_once,
 );
 
 async fn interviews_insert_list_and_filter(db: TestDatabase) {
@@ -527,5 +528,65 @@ async fn listed_polls_are_leased_to_one_sweep(db: TestDatabase) {
         .await
         .unwrap(),
         vec![ids[6]]
+    );
+}
+
+/// A sweep takes all of a template's due polls at once: only that template's, only the
+/// due ones, none another holds, and none twice when two sweeps ask together.
+async fn a_template_s_due_polls_are_leased_at_once(db: TestDatabase) {
+    let s = db.store.clone();
+    let emails: Vec<String> = (0..6).map(|i| format!("t{i}@example.com")).collect();
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let (ws, ids) = interviews_for(&s, &refs).await;
+    let t = now();
+    for (i, id) in ids.iter().enumerate() {
+        let next = if i == 5 {
+            t + Duration::hours(1)
+        } else {
+            t - Duration::seconds(1)
+        };
+        s.reschedule_poll(ws, *id, Some(next)).await.unwrap();
+    }
+    let template = s
+        .get_interview(ws, ids[0])
+        .await
+        .unwrap()
+        .unwrap()
+        .template_id;
+    let lease = t + Duration::seconds(60);
+    let held = s.lease_due_polls(t, lease, 1).await.unwrap();
+    assert_eq!(held.len(), 1);
+    let (a, b) = tokio::join!(
+        s.lease_due_of_template(ws, template, t, t, lease),
+        s.lease_due_of_template(ws, template, t, t, lease)
+    );
+    let (mut a, b) = (a.unwrap(), b.unwrap());
+    assert!(
+        a.iter().all(|x| !b.contains(x)),
+        "none leased twice: {a:?} {b:?}"
+    );
+    a.extend(b);
+    a.sort();
+    let mut want: Vec<InterviewId> = ids[..5]
+        .iter()
+        .copied()
+        .filter(|i| *i != held[0].1)
+        .collect();
+    want.sort();
+    assert_eq!(a, want, "the due ones nobody held");
+    // Another workspace's view of the template finds nothing; the later one comes with
+    // a later horizon.
+    let other = workspace(&s, "other-template").await;
+    let later = t + Duration::hours(2);
+    assert!(s
+        .lease_due_of_template(other, template, later, t, lease)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.lease_due_of_template(ws, template, later, t, lease)
+            .await
+            .unwrap(),
+        vec![ids[5]]
     );
 }
