@@ -27,6 +27,8 @@ pub struct Stats {
     pub sent: u64,
     pub ok: u64,
     pub lat_us: Vec<u32>,
+    /// Latencies (µs) of the answers that were 503 (the gateway shedding load).
+    pub shed_us: Vec<u32>,
     pub errors: BTreeMap<String, u64>,
     /// Wall time the stream was scheduled over (sum of slices).
     pub secs: f64,
@@ -37,6 +39,7 @@ impl Stats {
         self.sent += o.sent;
         self.ok += o.ok;
         self.lat_us.extend(o.lat_us);
+        self.shed_us.extend(o.shed_us);
         for (k, v) in o.errors {
             *self.errors.entry(k).or_default() += v;
         }
@@ -58,15 +61,15 @@ impl Stats {
     }
     pub fn finish(&mut self) {
         self.lat_us.sort_unstable();
+        self.shed_us.sort_unstable();
     }
     /// Percentile in ms of the sorted ok latencies (NaN when none).
     pub fn pct_ms(&self, p: f64) -> f64 {
-        if self.lat_us.is_empty() {
-            return f64::NAN;
-        }
-        let idx = ((p / 100.0) * self.lat_us.len() as f64).ceil() as usize;
-        let idx = idx.clamp(1, self.lat_us.len()) - 1;
-        f64::from(self.lat_us[idx]) / 1000.0
+        pct_ms(&self.lat_us, p)
+    }
+    /// Percentile in ms of the sorted 503 latencies (NaN when none).
+    pub fn shed_pct_ms(&self, p: f64) -> f64 {
+        pct_ms(&self.shed_us, p)
     }
     pub fn max_ms(&self) -> f64 {
         self.lat_us
@@ -82,33 +85,53 @@ impl Stats {
     }
 }
 
+fn pct_ms(sorted_us: &[u32], p: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((p / 100.0) * sorted_us.len() as f64).ceil() as usize;
+    let idx = idx.clamp(1, sorted_us.len()) - 1;
+    f64::from(sorted_us[idx]) / 1000.0
+}
+
+fn micros(d: Duration) -> u32 {
+    d.as_micros().min(u128::from(u32::MAX)) as u32
+}
+
+#[derive(Default)]
+struct Recorded {
+    ok_us: Vec<u32>,
+    shed_us: Vec<u32>,
+    errors: BTreeMap<String, u64>,
+}
+
 #[derive(Default)]
 struct Recorder {
-    inner: Mutex<(Vec<u32>, BTreeMap<String, u64>)>,
+    inner: Mutex<Recorded>,
 }
 
 impl Recorder {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Recorded> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
     fn ok(&self, d: Duration) {
-        let us = d.as_micros().min(u128::from(u32::MAX)) as u32;
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .0
-            .push(us);
+        self.lock().ok_us.push(micros(d));
     }
-    fn err(&self, kind: String) {
-        *self
-            .inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .1
-            .entry(kind)
-            .or_default() += 1;
+    /// An error; a 503 also keeps its latency (how fast the gateway refused).
+    fn err(&self, kind: String, d: Duration) {
+        let mut r = self.lock();
+        if kind == SHED {
+            r.shed_us.push(micros(d));
+        }
+        *r.errors.entry(kind).or_default() += 1;
     }
-    fn take(&self) -> (Vec<u32>, BTreeMap<String, u64>) {
-        std::mem::take(&mut *self.inner.lock().unwrap_or_else(|p| p.into_inner()))
+    fn take(&self) -> Recorded {
+        std::mem::take(&mut *self.lock())
     }
 }
+
+/// The error kind of a 503 answer.
+const SHED: &str = "HTTP 503";
 
 async fn one(make: &MakeReq, n: u64, timeout: Duration) -> Result<(), String> {
     let fut = async {
@@ -167,7 +190,7 @@ pub async fn open_loop(
             handle.spawn(async move {
                 match one(&make, k, timeout).await {
                     Ok(()) => rec.ok(intended.elapsed()),
-                    Err(e) => rec.err(e),
+                    Err(e) => rec.err(e, intended.elapsed()),
                 }
                 inflight.fetch_sub(1, Ordering::Relaxed);
             });
@@ -181,15 +204,17 @@ pub async fn open_loop(
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let secs = dur.as_secs_f64();
-    let (lat_us, mut errors) = rec.take();
+    let mut r = rec.take();
     if dropped > 0 {
-        errors.insert(format!("dropped(in-flight>{max_inflight})"), dropped);
+        r.errors
+            .insert(format!("dropped(in-flight>{max_inflight})"), dropped);
     }
     Stats {
         sent: n,
-        ok: lat_us.len() as u64,
-        lat_us,
-        errors,
+        ok: r.ok_us.len() as u64,
+        lat_us: r.ok_us,
+        shed_us: r.shed_us,
+        errors: r.errors,
         secs,
     }
 }
@@ -215,7 +240,7 @@ pub async fn closed_loop(
                 sent.fetch_add(1, Ordering::Relaxed);
                 match one(&make, seq.fetch_add(1, Ordering::Relaxed), timeout).await {
                     Ok(()) => rec.ok(t0.elapsed()),
-                    Err(e) => rec.err(e),
+                    Err(e) => rec.err(e, t0.elapsed()),
                 }
             }
         }));
@@ -224,12 +249,13 @@ pub async fn closed_loop(
         let _ = t.await;
     }
     let secs = start.elapsed().as_secs_f64();
-    let (lat_us, errors) = rec.take();
+    let r = rec.take();
     Stats {
         sent: sent.load(Ordering::Relaxed),
-        ok: lat_us.len() as u64,
-        lat_us,
-        errors,
+        ok: r.ok_us.len() as u64,
+        lat_us: r.ok_us,
+        shed_us: r.shed_us,
+        errors: r.errors,
         secs,
     }
 }

@@ -9,8 +9,13 @@
 //!   (`generate_series`), then times list pages (first, filtered, deep cursors), single gets
 //!   and a 1,000-candidate batch invite.
 //!
-//! Both write a markdown section to `--out`; progress goes to stderr.
+//! - `budget`: several replicas on one Postgres keep thousands of open HeyMilo interviews
+//!   fresh against the vendor's documented 300/min while clients invite; then one replica
+//!   offered 3× its create capacity (shedding).
+//!
+//! Each writes a markdown section to `--out`; progress goes to stderr.
 
+mod budget;
 mod http;
 mod latency;
 mod report;
@@ -32,6 +37,8 @@ enum Cmd {
     Latency(latency::LatencyArgs),
     /// 1M-row list/get latency and a 1,000-candidate batch (Postgres).
     Scale(scale::ScaleArgs),
+    /// The vendor budget across replicas, sweeps, invites meanwhile; overload shedding.
+    Budget(budget::BudgetArgs),
 }
 
 #[derive(Args, Clone)]
@@ -66,5 +73,6 @@ fn main() -> anyhow::Result<()> {
     match cli.cmd {
         Cmd::Latency(a) => rt.block_on(latency::run(a)),
         Cmd::Scale(a) => rt.block_on(scale::run(a)),
+        Cmd::Budget(a) => rt.block_on(budget::run(a)),
     }
 }

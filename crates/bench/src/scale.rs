@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::http::Stats;
 use crate::report::{f2, Md};
-use crate::setup::{rss_mib, Env};
+use crate::setup::{psql_value, rss_mib, Env};
 use crate::Common;
 
 #[derive(Args)]
@@ -284,12 +284,7 @@ pub async fn run(a: ScaleArgs) -> anyhow::Result<()> {
         eprintln!("bench: batch {b}: {ok} ok, {failed} failed in {secs:.2} s");
         batches.push((secs, ok, failed));
     }
-    let count = Command::new("psql")
-        .args([a.psql.as_str(), "-tAc", "SELECT count(*) FROM interviews"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let count = psql_value(&a.psql, "SELECT count(*) FROM interviews").unwrap_or_default();
     let rss = a.common.gateway_pid.and_then(rss_mib);
 
     let mut md = Md::default();

@@ -17,6 +17,16 @@ pub struct Env {
     pub workspace_id: String,
 }
 
+/// The rate limits a HeyMilo account and its connection run under.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Limits {
+    /// Far above the documented 300/min at the simulator and the gateway, so the bench
+    /// measures the gateway and not the budget.
+    Lifted,
+    /// HeyMilo's documented 300/min at the simulator; the connection's default at the gateway.
+    Documented,
+}
+
 /// A HeyMilo account in the sandbox with one posting.
 #[derive(Clone)]
 pub struct HmAccount {
@@ -86,12 +96,21 @@ impl Env {
 
     /// `/_control/heymilo/accounts` (limit lifted far above the documented 300/min) + a posting.
     pub async fn hm_account(&self, title: &str) -> anyhow::Result<HmAccount> {
+        self.hm_account_limited(title, Limits::Lifted).await
+    }
+
+    async fn hm_account_limited(&self, title: &str, limits: Limits) -> anyhow::Result<HmAccount> {
+        let body = match limits {
+            Limits::Lifted => json!({"rate_limit_per_minute": 100_000_000usize}),
+            // The simulator's default is the documented 300/min.
+            Limits::Documented => json!({}),
+        };
         let acct = call(
             &self.client,
             Method::POST,
             &format!("{}/_control/heymilo/accounts", self.sb),
             None,
-            Some(&json!({"rate_limit_per_minute": 100_000_000usize})),
+            Some(&body),
         )
         .await?;
         let api_key = s(&acct, "/api_key")?;
@@ -112,18 +131,27 @@ impl Env {
 
     /// A connection (outbound limit lifted) and the account's posting imported as a template.
     pub async fn hm_template(&self, title: &str) -> anyhow::Result<HmTemplate> {
-        let account = self.hm_account(title).await?;
+        self.hm_template_limited(title, Limits::Lifted).await
+    }
+
+    /// A connection and template as `hm_template`, with the vendor and the gateway both
+    /// held to `limits`.
+    pub async fn hm_template_limited(
+        &self,
+        title: &str,
+        limits: Limits,
+    ) -> anyhow::Result<HmTemplate> {
+        let account = self.hm_account_limited(title, limits).await?;
+        let mut conn = json!({
+            "provider": "heymilo",
+            "name": format!("bench {title}"),
+            "credentials": {"api_key": account.api_key},
+        });
+        if limits == Limits::Lifted {
+            conn["settings"] = json!({"outbound_requests_per_minute": 1_000_000});
+        }
         let conn = self
-            .gw_call(
-                Method::POST,
-                "/v1/connections",
-                Some(&json!({
-                    "provider": "heymilo",
-                    "name": format!("bench {title}"),
-                    "credentials": {"api_key": account.api_key},
-                    "settings": {"outbound_requests_per_minute": 1_000_000},
-                })),
-            )
+            .gw_call(Method::POST, "/v1/connections", Some(&conn))
             .await
             .context("creating a connection")?;
         let connection_id = s(&conn, "/id")?;
@@ -194,4 +222,15 @@ pub fn rss_mib(pid: u32) -> Option<(f64, f64)> {
             .ok()
     };
     Some((kb("VmHWM:")? / 1024.0, kb("VmRSS:")? / 1024.0))
+}
+
+/// The first row of `sql` run by `psql -tA` on `url`, trimmed (None when psql fails).
+pub fn psql_value(url: &str, sql: &str) -> Option<String> {
+    let out = std::process::Command::new("psql")
+        .args([url, "-tAc", sql])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
