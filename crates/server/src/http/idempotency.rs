@@ -144,7 +144,9 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
                 .into_response()
             }
             IdempotencyBegin::InProgress if started.elapsed() < WAIT => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // Waiting on another request is no work here: the slot goes back meanwhile.
+                provider_http::admission::away(tokio::time::sleep(Duration::from_millis(50)))
+                    .await;
             }
             IdempotencyBegin::InProgress => {
                 return ApiError::conflict("a request with this Idempotency-Key is still in progress; retry shortly")
