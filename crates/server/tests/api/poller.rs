@@ -7,6 +7,21 @@ use serde_json::{json, Value};
 
 use crate::harness::TestApp;
 
+/// `n` candidates (`<tag><i>@example.com`) invited through the batch endpoint; its answer.
+async fn invite_batch(app: &TestApp, template: &str, n: usize, tag: &str) -> Value {
+    let batch: Vec<Value> = (0..n)
+        .map(|i| json!({"email": format!("{tag}{i}@example.com")}))
+        .collect();
+    app.admin(Method::POST, "/v1/interviews/batch")
+        .json(&json!({"template_id": template, "candidates": batch}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Two replicas polling one database read each due interview once (one read each, no
 /// sweep: the leases are what is tested; `sweep` below reads pages).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,18 +34,7 @@ async fn two_replicas_never_poll_an_interview_twice() {
     )
     .await;
     let (_, template) = app.heymilo_template(&app.admin_key).await;
-    let batch: Vec<Value> = (0..20)
-        .map(|i| json!({"email": format!("poll{i}@example.com")}))
-        .collect();
-    let res: Value = app
-        .admin(Method::POST, "/v1/interviews/batch")
-        .json(&json!({"template_id": template, "candidates": batch}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let res = invite_batch(&app, &template, 20, "poll").await;
     let vendor_ids: Vec<String> = res["data"]
         .as_array()
         .unwrap()
@@ -155,28 +159,7 @@ async fn sweep_of_120(batch: u32) {
         .await;
     }
     app.sandbox.shared.log.clear();
-    let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-    sqlx::query("UPDATE interviews SET next_poll_at = now() - interval '1 second'")
-        .execute(&pool)
-        .await
-        .unwrap();
-    let started = std::time::Instant::now();
-    loop {
-        let (due,): (i64,) = sqlx::query_as(
-            "SELECT count(*) FROM interviews WHERE next_poll_at < now() + interval '60 seconds'",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        if due == 0 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{due} still due"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let pool = crate::sweeps::all_due_and_swept(&app).await;
     let posting = app.vendor_calls("heymilo", "GET", "/api/interviews/");
     let single = app.vendor_calls("heymilo", "GET", "/api/interview/");
     assert_eq!(posting, 2, "list pages read");
@@ -257,18 +240,7 @@ async fn a_stop_does_not_wait_for_a_tick_on_a_hung_vendor() {
     )
     .await;
     let (_, template) = app.heymilo_template(&app.admin_key).await;
-    let batch: Vec<Value> = (0..3)
-        .map(|i| json!({"email": format!("hung{i}@example.com")}))
-        .collect();
-    let res: Value = app
-        .admin(Method::POST, "/v1/interviews/batch")
-        .json(&json!({"template_id": template, "candidates": batch}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let res = invite_batch(&app, &template, 3, "hung").await;
     app.sandbox_control(
         "/faults",
         json!({"vendor": "heymilo", "path_prefix": "/api/interview/", "fault": {"kind": "hang"}}),

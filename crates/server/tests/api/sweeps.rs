@@ -239,7 +239,7 @@ fn reads(app: &TestApp, vendor: Vendor) -> Reads {
 
 /// Make every interview due now (one statement, so one tick finds them all) and wait, at
 /// most 20 s, until the poller has rescheduled every one past the next minute.
-async fn all_due_and_swept(app: &TestApp) -> sqlx::PgPool {
+pub(crate) async fn all_due_and_swept(app: &TestApp) -> sqlx::PgPool {
     let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
     sqlx::query("UPDATE interviews SET next_poll_at = now() - interval '1 second'")
         .execute(&pool)
