@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use chrono::{DateTime, Utc};
 use gateway_core::provider::RemoteInterview;
 use gateway_core::{
     ConnectionId, Interview, InterviewId, InterviewStatus, TemplateId, WorkspaceId,
@@ -54,10 +55,8 @@ pub async fn sweep(state: &AppState, due: Vec<(WorkspaceId, InterviewId)>) -> Sw
     }
     let mut groups: HashMap<(WorkspaceId, TemplateId), Vec<Interview>> = HashMap::new();
     for (ws, id) in due {
-        match state.store.get_interview(ws, id).await {
-            Ok(Some(i)) if sweepable(&i) => groups.entry((ws, i.template_id)).or_default().push(i),
-            Ok(loaded) => out.to_read.push((ws, id, loaded)),
-            Err(_) => out.to_read.push((ws, id, None)),
+        if let Some(i) = load_sweepable(state, ws, id, &mut out).await {
+            groups.entry((ws, i.template_id)).or_default().push(i);
         }
     }
     for ((ws, template), rows) in groups {
@@ -165,10 +164,10 @@ async fn take_template(
     rows: &mut Vec<Interview>,
     out: &mut Swept,
 ) {
-    let interval = state.config.poller.interval_secs as i64;
     let now = gateway_core::time::now();
-    let due_by = now + chrono::Duration::seconds(interval / 2);
-    let lease_until = super::poller::lease_from(state, now) + chrono::Duration::seconds(interval);
+    let due_by = due_horizon(state, now);
+    let lease_until = super::poller::lease_from(state, now)
+        + chrono::Duration::seconds(state.config.poller.interval_secs as i64);
     let ids = match state
         .store
         .lease_due_of_template(ws, template, due_by, now, lease_until)
@@ -181,12 +180,37 @@ async fn take_template(
         }
     };
     for id in ids {
-        match state.store.get_interview(ws, id).await {
-            Ok(Some(i)) if sweepable(&i) => rows.push(i),
-            Ok(loaded) => out.to_read.push((ws, id, loaded)),
-            Err(_) => out.to_read.push((ws, id, None)),
+        if let Some(i) = load_sweepable(state, ws, id, out).await {
+            rows.push(i);
         }
     }
+}
+
+/// A leased interview a sweep can settle from pages, or `None` when it is left to be read
+/// on its own (with the copy loaded, when there was one).
+async fn load_sweepable(
+    state: &AppState,
+    ws: WorkspaceId,
+    id: InterviewId,
+    out: &mut Swept,
+) -> Option<Interview> {
+    match state.store.get_interview(ws, id).await {
+        Ok(Some(i)) if sweepable(&i) => Some(i),
+        Ok(loaded) => {
+            out.to_read.push((ws, id, loaded));
+            None
+        }
+        Err(_) => {
+            out.to_read.push((ws, id, None));
+            None
+        }
+    }
+}
+
+/// Until when a sweep takes interviews due: half an interval ahead (further would re-read
+/// what another replica's sweep has just refreshed).
+fn due_horizon(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::seconds(state.config.poller.interval_secs as i64 / 2)
 }
 
 /// What settling a template's listed interviews needs to know of it.
@@ -221,9 +245,8 @@ async fn due_soon(
     connection: ConnectionId,
     items: Vec<RemoteInterview>,
 ) -> Vec<(Interview, RemoteInterview)> {
-    let half = state.config.poller.interval_secs as i64 / 2;
     let now = gateway_core::time::now();
-    let due_by = now + chrono::Duration::seconds(half);
+    let due_by = due_horizon(state, now);
     let lease_until = super::poller::lease_from(state, now);
     let mut by_kind: HashMap<&str, Vec<String>> = HashMap::new();
     for item in &items {
